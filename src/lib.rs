@@ -1,0 +1,3 @@
+//! evalgate: a regression harness for language models.
+
+pub mod metrics;
