@@ -1,0 +1,167 @@
+//! The `evalgate` command line: a thin layer that parses flags, loads suites, runs the engine
+//! and hands the results to reporters. Exit codes: 0 all passed, 1 something failed, 2 the input
+//! was wrong (a bad suite, a bad flag).
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::engine::{Repro, Selection, Session};
+use crate::results::RunResults;
+use crate::suite::{self, LoadOptions, Suite};
+use clap::{Args, Parser, Subcommand};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "evalgate",
+    version,
+    about = "Regression tests for language models: suites of cases, metric floors, a gate."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run suites: every case and floor is a test; writes results.json.
+    Run(RunArgs),
+    /// Print the names of the tests the suites define, one per line.
+    List(SuiteArgs),
+}
+
+#[derive(Args, Debug)]
+struct SuiteArgs {
+    /// Suite files or folders (searched recursively).
+    #[arg(default_value = "suites")]
+    paths: Vec<PathBuf>,
+    /// Run only tests whose name contains this (repeatable), as `cargo test FILTER` does.
+    #[arg(short, long = "filter", value_name = "PATTERN")]
+    filters: Vec<String>,
+    /// Leave out tests whose name contains this (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    skip: Vec<String>,
+    /// Filters and skips match whole test names.
+    #[arg(long)]
+    exact: bool,
+    /// Run only the ignored cases.
+    #[arg(long, conflicts_with = "include_ignored")]
+    ignored: bool,
+    /// Run ignored cases too (and count them in metrics).
+    #[arg(long)]
+    include_ignored: bool,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    suites: SuiteArgs,
+    /// Where to write results.json [default: target/evalgate/results.json].
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+}
+
+impl SuiteArgs {
+    fn selection(&self) -> Selection {
+        Selection {
+            filters: self.filters.clone(),
+            skip: self.skip.clone(),
+            exact: self.exact,
+            ignored: self.ignored,
+            include_ignored: self.include_ignored,
+        }
+    }
+}
+
+/// Runs the command line; `main` of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::List(args) => list(args),
+    }
+}
+
+fn bad_input(problems: &[Diagnostic]) -> ExitCode {
+    eprintln!("{}", Diagnostics(problems));
+    ExitCode::from(2)
+}
+
+/// Discovers and loads the suites; every problem of every file, or the suites.
+fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<Diagnostic>> {
+    let files = suite::discover(paths)?;
+    let loaded = suite::load(&files, &LoadOptions::default());
+    if loaded.broken.is_empty() {
+        Ok(loaded.suites)
+    } else {
+        Err(loaded.problems())
+    }
+}
+
+fn session(args: &SuiteArgs) -> Result<Session, Vec<Diagnostic>> {
+    let suites = load(&args.paths)?;
+    Ok(Session::new(suites, &BTreeMap::new(), Repro::Cli).include_ignored(args.include_ignored))
+}
+
+fn list(args: SuiteArgs) -> ExitCode {
+    let session = match session(&args) {
+        Ok(session) => session,
+        Err(problems) => return bad_input(&problems),
+    };
+    for name in args.selection().names(&session) {
+        println!("{name}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let session = match session(&args.suites) {
+        Ok(session) => session,
+        Err(problems) => return bad_input(&problems),
+    };
+    let plan = args.suites.selection().plan(&session);
+    if plan.cases.is_empty() && plan.floors.is_empty() && plan.ignored.is_empty() {
+        return bad_input(&[Diagnostic::new("no test matches the filters").hint(
+            "`evalgate list` prints the test names; filters match parts of names unless --exact",
+        )]);
+    }
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    session.run_cases(&plan.cases);
+    let mut floor_suites: Vec<usize> = plan.floors.iter().map(|(s, _)| *s).collect();
+    floor_suites.dedup();
+    for suite in floor_suites {
+        session.evaluate(suite);
+    }
+    let results = RunResults::collect(&session, &plan, started, clock.elapsed());
+    print!("{}", crate::report::terminal::render(&results));
+    let out = args.out.unwrap_or_else(default_results_path);
+    if let Err(error) = results.write(&out) {
+        eprintln!("error: cannot write results to {}: {error}", out.display());
+        eprintln!(" = hint: choose another place with --out PATH");
+        return ExitCode::from(2);
+    }
+    println!("results: {}", out.display());
+    if results.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn default_results_path() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    target.join("evalgate").join("results.json")
+}

@@ -1,0 +1,328 @@
+//! Failure messages: everything a user needs to understand a failed test, in the one string
+//! libtest shows (it captures no output).
+//!
+//! A case message gives expected against actual with an inline diff, the input, the output and
+//! the command that re-runs exactly that case. A floor message gives the metric, its value, the
+//! bound, and the cases that pulled it down.
+
+use super::{CaseOutcome, Evaluation, Verdict};
+use crate::judge::Judgement;
+use crate::suite::{Metric, Score, Suite, number};
+use std::fmt::Write;
+
+/// How many offending cases a floor message lists.
+const SHOWN_OFFENDERS: usize = 10;
+/// How many characters of an input or output a message shows.
+const SHOWN_CHARS: usize = 2000;
+
+/// How the user re-runs one test, which depends on the face that runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Repro {
+    /// `cargo test [-p PACKAGE] --test TARGET -- --exact NAME`
+    Cargo {
+        package: Option<String>,
+        target: String,
+    },
+    /// `evalgate run SUITE_FILE --exact --filter NAME`
+    Cli,
+}
+
+impl Repro {
+    pub fn command(&self, suite: &Suite, test: &str) -> String {
+        match self {
+            Repro::Cargo { package, target } => {
+                let package = package
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" -p {}", shell_word(p)));
+                format!(
+                    "cargo test{package} --test {} -- --exact {}",
+                    shell_word(target),
+                    shell_word(test)
+                )
+            }
+            Repro::Cli => format!(
+                "evalgate run {} --exact --filter {}",
+                shell_word(&suite.file.display().to_string()),
+                shell_word(test)
+            ),
+        }
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &Repro) -> String {
+    let case = &suite.cases[index];
+    let mut text = String::new();
+    match (&outcome.result, outcome.verdict(case)) {
+        (Err(error), _) => {
+            let _ = writeln!(text, "the model call failed: {error}");
+        }
+        (Ok(answer), Verdict::Fail) => match &answer.judgement {
+            Judgement::Label(predicted) => {
+                let expected = case.expected.map_or("?", |e| suite.labels[e].as_str());
+                let actual = match predicted {
+                    Some(p) => suite.labels[*p].clone(),
+                    None => format!(
+                        "<invalid> (the output names none of: {})",
+                        suite.labels.join(", ")
+                    ),
+                };
+                let _ = writeln!(text, "expected: {expected}");
+                let _ = writeln!(text, "actual:   {actual}");
+                let _ = writeln!(
+                    text,
+                    "diff:     {}",
+                    crate::diff::inline(expected, answer.output.trim())
+                );
+                let _ = writeln!(text, "output:   {}", quoted(&answer.output));
+            }
+            Judgement::Checks(failed) => {
+                let total = case.checks_count();
+                let _ = writeln!(text, "{} of {total} checks failed:", failed.len());
+                for failure in failed {
+                    let _ = writeln!(text, "  ✗ {}: {}", failure.check, failure.detail);
+                }
+                let _ = writeln!(text, "output:");
+                let _ = writeln!(text, "{}", block(&answer.output));
+            }
+        },
+        (Ok(_), _) => {}
+    }
+    let _ = writeln!(text, "input:    {}", quoted(&case.input));
+    let _ = writeln!(
+        text,
+        "case:     {}:{}",
+        case.source.file.display(),
+        case.source.line
+    );
+    let _ = write!(
+        text,
+        "rerun:    {}",
+        repro.command(suite, &suite.case_test_name(index))
+    );
+    text
+}
+
+pub fn floor_failure(
+    suite: &Suite,
+    index: usize,
+    evaluation: &Evaluation,
+    outcomes: &[(usize, &CaseOutcome)],
+    repro: &Repro,
+) -> String {
+    let floor = &suite.floors[index];
+    let verdict = &evaluation.floors[index];
+    let metrics = &evaluation.metrics;
+    let mut text = String::new();
+    match verdict.value {
+        Some(value) => {
+            let _ = writeln!(
+                text,
+                "{} = {}, which breaks its floor {}",
+                floor.name,
+                number(value),
+                floor.bound.describe()
+            );
+        }
+        None => {
+            let why = if floor.metric == Metric::TokensTotal {
+                "the model's provider reports no token usage".to_string()
+            } else if metrics.answered == 0 {
+                format!(
+                    "no counted case produced an output ({} counted)",
+                    metrics.cases
+                )
+            } else {
+                "the metric is not defined for these results".to_string()
+            };
+            let _ = writeln!(text, "{} has no value: {why}", floor.name);
+        }
+    }
+    let errored = metrics.cases - metrics.answered;
+    let _ = writeln!(
+        text,
+        "counted {} cases ({} answered, {} errored)",
+        metrics.cases, metrics.answered, errored
+    );
+    let (title, offenders) = offenders(suite, floor.metric, outcomes);
+    if !offenders.is_empty() {
+        let shown = offenders.len().min(SHOWN_OFFENDERS);
+        let more = if offenders.len() > shown {
+            format!(", the first {shown}")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(text, "{} {title}{more}:", offenders.len());
+        for line in &offenders[..shown] {
+            let _ = writeln!(text, "  {line}");
+        }
+    }
+    let _ = writeln!(
+        text,
+        "floor:    {}:{}",
+        floor.source.file.display(),
+        floor.source.line
+    );
+    let _ = write!(
+        text,
+        "rerun:    {}",
+        repro.command(suite, &suite.floor_test_name(index))
+    );
+    text
+}
+
+/// The cases that pull a metric down, as lines for a floor message.
+fn offenders(
+    suite: &Suite,
+    metric: Metric,
+    outcomes: &[(usize, &CaseOutcome)],
+) -> (String, Vec<String>) {
+    let name = |case: usize| suite.case_test_name(case);
+    match metric {
+        Metric::ErrorRate => {
+            let lines = outcomes
+                .iter()
+                .filter_map(|(case, o)| o.result.as_ref().err().map(|e| (case, e)))
+                .map(|(case, error)| format!("{}  {}", name(*case), first_line(&error.message)))
+                .collect();
+            ("cases errored".to_string(), lines)
+        }
+        Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMax | Metric::TokensTotal => {
+            let mut slowest: Vec<_> = outcomes.to_vec();
+            slowest.sort_by(|a, b| b.1.latency.cmp(&a.1.latency));
+            let lines = slowest
+                .iter()
+                .map(|(case, o)| {
+                    format!(
+                        "{}  {} ms",
+                        name(*case),
+                        number(o.latency.as_secs_f64() * 1000.0)
+                    )
+                })
+                .collect();
+            ("cases by latency, slowest first".to_string(), lines)
+        }
+        Metric::PassRate => {
+            let lines = outcomes
+                .iter()
+                .filter_map(|(case, o)| match o.answer().map(|a| &a.judgement) {
+                    Some(Judgement::Checks(failed)) if !failed.is_empty() => Some(format!(
+                        "{}  {}: {}",
+                        name(*case),
+                        failed[0].check,
+                        first_line(&failed[0].detail)
+                    )),
+                    _ => None,
+                })
+                .collect();
+            ("cases failed their checks".to_string(), lines)
+        }
+        Metric::Support { .. } => (String::new(), Vec::new()),
+        _ => {
+            let (label, score) = match metric {
+                Metric::PerLabel { score, label } => (Some(label), Some(score)),
+                Metric::Binary(score) => (suite.positive_label, Some(score)),
+                _ => (None, None),
+            };
+            let offends = |expected: usize, predicted: Option<usize>| match (label, score) {
+                (Some(l), Some(Score::Recall)) => expected == l,
+                (Some(l), Some(Score::Precision)) => predicted == Some(l),
+                (Some(l), _) => expected == l || predicted == Some(l),
+                (None, _) => true,
+            };
+            let lines = outcomes
+                .iter()
+                .filter_map(|(case, o)| {
+                    let expected = suite.cases[*case].expected?;
+                    let Judgement::Label(predicted) = o.answer()?.judgement else {
+                        return None;
+                    };
+                    (predicted != Some(expected) && offends(expected, predicted)).then(|| {
+                        let predicted = predicted.map_or("<invalid>", |p| suite.labels[p].as_str());
+                        format!(
+                            "{}  expected {}, predicted {}  {}",
+                            name(*case),
+                            suite.labels[expected],
+                            predicted,
+                            quoted_short(&suite.cases[*case].input)
+                        )
+                    })
+                })
+                .collect();
+            let title = match (label, score) {
+                (Some(l), Some(Score::Recall)) => {
+                    format!("`{}` cases were predicted otherwise", suite.labels[l])
+                }
+                (Some(l), Some(Score::Precision)) => {
+                    format!("cases predicted `{}` expected otherwise", suite.labels[l])
+                }
+                (Some(l), _) => format!("cases misclassified to or from `{}`", suite.labels[l]),
+                _ => "cases misclassified".to_string(),
+            };
+            (title, lines)
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+fn truncated(text: &str, limit: usize) -> String {
+    let count = text.chars().count();
+    if count <= limit {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(limit).collect();
+    format!("{kept}… ({} more characters)", count - limit)
+}
+
+fn quoted(text: &str) -> String {
+    format!("{:?}", truncated(text, SHOWN_CHARS))
+}
+
+fn quoted_short(text: &str) -> String {
+    format!("{:?}", truncated(text, 60))
+}
+
+/// Multi-line text, indented and fenced with `|` so blank lines and whitespace stay visible.
+fn block(text: &str) -> String {
+    let text = truncated(text, SHOWN_CHARS);
+    if text.is_empty() {
+        return "  | (empty)".to_string();
+    }
+    text.split('\n')
+        .map(|line| format!("  | {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("sentiment::tweet-17"), "sentiment::tweet-17");
+        assert_eq!(shell_word("my suites/a.toml"), "'my suites/a.toml'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn long_text_is_truncated_with_a_count() {
+        assert_eq!(truncated("abcdef", 3), "abc… (3 more characters)");
+        assert_eq!(block("a\n\nb"), "  | a\n  | \n  | b");
+    }
+}

@@ -1,0 +1,322 @@
+//! The engine: runs cases once per process, judges them, computes metrics and floors.
+//!
+//! A [`Session`] holds the loaded suites and one result cell per case. Whoever asks for a
+//! case's outcome first (a case test, a floor test, the CLI's worker pool) calls the model;
+//! everyone else waits for and reuses that outcome, so each model call happens once per process
+//! however the tests are filtered or ordered. A floor needs every case of its suite and runs
+//! the missing ones itself, in parallel up to the provider's `concurrency`.
+//!
+//! The engine never prints: the harness, the CLI's reporters and results.json all read the same
+//! outcomes from the session.
+
+mod evaluate;
+mod message;
+mod select;
+
+pub use evaluate::{FloorVerdict, SuiteMetrics, judge_floor, metrics};
+pub use message::Repro;
+pub use select::{Plan, Selection};
+
+use crate::judge::{Judgement, judge};
+use crate::provider::{self, ModelError, ModelFn, Provider, Request};
+use crate::suite::Suite;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// What happened when one case ran.
+#[derive(Clone, Debug)]
+pub struct CaseOutcome {
+    /// The model's output and its judgement, or why the model gave none.
+    pub result: Result<Answer, ModelError>,
+    /// Time spent in the model call (not waiting for a free slot).
+    pub latency: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub output: String,
+    pub judgement: Judgement,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Error,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+impl CaseOutcome {
+    pub fn verdict(&self, case: &crate::suite::Case) -> Verdict {
+        match &self.result {
+            Err(_) => Verdict::Error,
+            Ok(answer) if answer.judgement.passed(case) => Verdict::Pass,
+            Ok(_) => Verdict::Fail,
+        }
+    }
+
+    pub fn answer(&self) -> Option<&Answer> {
+        self.result.as_ref().ok()
+    }
+}
+
+/// Loaded suites, ready to run, with a result cell per case.
+pub struct Session {
+    runs: Vec<SuiteRun>,
+    include_ignored: bool,
+    repro: Repro,
+}
+
+struct SuiteRun {
+    suite: Suite,
+    provider: Arc<dyn Provider>,
+    gate: Gate,
+    outcomes: Vec<OnceLock<CaseOutcome>>,
+    evaluation: OnceLock<Evaluation>,
+}
+
+/// A suite's metrics over all its cases and the verdict of each floor.
+#[derive(Debug)]
+pub struct Evaluation {
+    pub metrics: SuiteMetrics,
+    pub floors: Vec<FloorVerdict>,
+}
+
+impl Session {
+    /// `functions` are the closures registered on the harness for `provider = "fn"`.
+    pub fn new(suites: Vec<Suite>, functions: &BTreeMap<String, ModelFn>, repro: Repro) -> Session {
+        let runs = suites
+            .into_iter()
+            .map(|suite| SuiteRun {
+                provider: provider::build(&suite.model, functions),
+                gate: Gate::new(suite.model.concurrency()),
+                outcomes: suite.cases.iter().map(|_| OnceLock::new()).collect(),
+                evaluation: OnceLock::new(),
+                suite,
+            })
+            .collect();
+        Session {
+            runs,
+            include_ignored: false,
+            repro,
+        }
+    }
+
+    /// Count ignored cases in metrics and floors (`--include-ignored`).
+    pub fn include_ignored(mut self, include: bool) -> Self {
+        self.include_ignored = include;
+        self
+    }
+
+    pub fn suites(&self) -> impl ExactSizeIterator<Item = &Suite> {
+        self.runs.iter().map(|run| &run.suite)
+    }
+
+    pub fn suite(&self, index: usize) -> &Suite {
+        &self.runs[index].suite
+    }
+
+    pub fn repro(&self) -> &Repro {
+        &self.repro
+    }
+
+    /// The outcome of a case, running it if no one has yet.
+    pub fn outcome(&self, suite: usize, case: usize) -> &CaseOutcome {
+        let run = &self.runs[suite];
+        run.outcomes[case].get_or_init(|| run.execute(case))
+    }
+
+    /// The outcome of a case if it has run.
+    pub fn finished(&self, suite: usize, case: usize) -> Option<&CaseOutcome> {
+        self.runs[suite].outcomes[case].get()
+    }
+
+    /// Whether a case counts towards its suite's metrics and floors.
+    pub fn counts(&self, suite: usize, case: usize) -> bool {
+        self.include_ignored || self.runs[suite].suite.cases[case].ignore.is_none()
+    }
+
+    /// Runs the given cases on a pool of threads; each provider still runs at most its
+    /// `concurrency` calls at once.
+    pub fn run_cases(&self, cases: &[(usize, usize)]) {
+        let workers: usize = {
+            let mut suites: Vec<usize> = cases.iter().map(|(s, _)| *s).collect();
+            suites.dedup();
+            suites
+                .iter()
+                .map(|s| self.runs[*s].suite.model.concurrency())
+                .sum()
+        };
+        self.run_pool(cases, workers);
+    }
+
+    fn run_pool(&self, cases: &[(usize, usize)], workers: usize) {
+        let workers = workers.clamp(1, 64).min(cases.len());
+        if workers <= 1 {
+            for (suite, case) in cases {
+                self.outcome(*suite, *case);
+            }
+            return;
+        }
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while let Some((suite, case)) = cases.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        self.outcome(*suite, *case);
+                    }
+                });
+            }
+        });
+    }
+
+    /// The suite's metrics over every counted case, and its floors' verdicts; runs the cases
+    /// that have not run yet.
+    pub fn evaluate(&self, suite: usize) -> &Evaluation {
+        let run = &self.runs[suite];
+        run.evaluation.get_or_init(|| {
+            let counted: Vec<(usize, usize)> = (0..run.suite.cases.len())
+                .filter(|c| self.counts(suite, *c))
+                .map(|c| (suite, c))
+                .collect();
+            self.run_pool(&counted, run.suite.model.concurrency());
+            let outcomes: Vec<(usize, &CaseOutcome)> = counted
+                .iter()
+                .map(|(s, c)| (*c, self.outcome(*s, *c)))
+                .collect();
+            let metrics = metrics(&run.suite, &outcomes);
+            let floors = run
+                .suite
+                .floors
+                .iter()
+                .map(|floor| judge_floor(floor, &metrics))
+                .collect();
+            Evaluation { metrics, floors }
+        })
+    }
+
+    /// The evaluation if some floor already asked for it.
+    pub fn evaluated(&self, suite: usize) -> Option<&Evaluation> {
+        self.runs[suite].evaluation.get()
+    }
+
+    /// The verdict of one case test: `Ok`, or the failure message libtest shows. A failed case
+    /// of a suite whose `fail_on` leaves out "case" passes as a test (it still counts in metrics).
+    pub fn case_test(&self, suite: usize, case: usize) -> Result<(), String> {
+        match self.case_message(suite, case) {
+            Some(message) if self.runs[suite].suite.fail_on.case => Err(message),
+            _ => Ok(()),
+        }
+    }
+
+    /// The failure message of a case that did not pass, whether or not it gates.
+    pub fn case_message(&self, suite: usize, case: usize) -> Option<String> {
+        let outcome = self.outcome(suite, case);
+        let run = &self.runs[suite];
+        match outcome.verdict(&run.suite.cases[case]) {
+            Verdict::Pass => None,
+            _ => Some(message::case_failure(
+                &run.suite,
+                case,
+                outcome,
+                &self.repro,
+            )),
+        }
+    }
+
+    /// The verdict of one floor test: `Ok`, or the failure message libtest shows. A broken floor
+    /// of a suite whose `fail_on` leaves out "floor" passes as a test.
+    pub fn floor_test(&self, suite: usize, floor: usize) -> Result<(), String> {
+        match self.floor_message(suite, floor) {
+            Some(message) if self.runs[suite].suite.fail_on.floor => Err(message),
+            _ => Ok(()),
+        }
+    }
+
+    /// The failure message of a broken floor, whether or not it gates.
+    pub fn floor_message(&self, suite: usize, floor: usize) -> Option<String> {
+        let evaluation = self.evaluate(suite);
+        if evaluation.floors[floor].passed {
+            return None;
+        }
+        let outcomes: Vec<(usize, &CaseOutcome)> = (0..self.runs[suite].suite.cases.len())
+            .filter(|c| self.counts(suite, *c))
+            .filter_map(|c| self.finished(suite, c).map(|o| (c, o)))
+            .collect();
+        Some(message::floor_failure(
+            &self.runs[suite].suite,
+            floor,
+            evaluation,
+            &outcomes,
+            &self.repro,
+        ))
+    }
+}
+
+impl SuiteRun {
+    fn execute(&self, index: usize) -> CaseOutcome {
+        let case = &self.suite.cases[index];
+        let request = Request {
+            suite: self.suite.name.clone(),
+            case_id: case.id.clone(),
+            input: case.input.clone(),
+            prompt: self.suite.prompt.render(&case.input, &case.vars),
+            vars: case.vars.clone(),
+        };
+        let _slot = self.gate.enter();
+        let started = Instant::now();
+        let result = self.provider.call(&request);
+        let latency = started.elapsed();
+        drop(_slot);
+        let result = result.map(|output| {
+            let judgement = judge(&self.suite, case, &output);
+            Answer { output, judgement }
+        });
+        CaseOutcome { result, latency }
+    }
+}
+
+/// A counting semaphore: at most `limit` model calls of one provider at a time.
+struct Gate {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+struct Slot<'a>(&'a Gate);
+
+impl Gate {
+    fn new(limit: usize) -> Gate {
+        Gate {
+            free: Mutex::new(limit.max(1)),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn enter(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}

@@ -1,0 +1,95 @@
+//! Providers: how a case's prompt reaches a model and its output comes back.
+//!
+//! - [`command`]: a child process of the user's, in any language (`lines` or `once` protocol);
+//! - [`function`]: a Rust closure registered on [`Harness`](crate::Harness).
+//!
+//! A provider answers one [`Request`] at a time per calling thread; the engine bounds how many
+//! calls run at once and measures their latency.
+
+pub mod command;
+pub mod function;
+
+use crate::suite::ModelSpec;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// What a model is asked: one case, with its prompt rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub suite: String,
+    pub case_id: String,
+    pub input: String,
+    /// The suite's prompt template filled with this case's input and vars.
+    pub prompt: String,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// Why a model call produced no output. The message is shown as the case's error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelError {
+    pub message: String,
+    /// What the model process wrote to stderr around the failure, if anything.
+    pub stderr: Option<String>,
+}
+
+impl ModelError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ModelError {
+            message: message.into(),
+            stderr: None,
+        }
+    }
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(stderr) = self.stderr.as_deref().filter(|s| !s.trim().is_empty()) {
+            write!(f, "\nstderr of the model process (last lines):")?;
+            for line in stderr.trim_end().lines() {
+                write!(f, "\n  | {line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A model behind some protocol.
+pub trait Provider: Send + Sync {
+    fn call(&self, request: &Request) -> Result<String, ModelError>;
+}
+
+/// The error type a model closure returns; any `std::error::Error` converts into it with `?`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A model closure as registered on the harness.
+pub type ModelFn = Arc<dyn Fn(&Request) -> Result<String, BoxError> + Send + Sync>;
+
+/// The provider for a suite's `[model]`. `functions` are the closures registered on the harness.
+pub fn build(spec: &ModelSpec, functions: &BTreeMap<String, ModelFn>) -> Arc<dyn Provider> {
+    match spec {
+        ModelSpec::Command {
+            program,
+            argv,
+            dir,
+            protocol,
+            timeout,
+            ..
+        } => Arc::new(command::CommandProvider::new(
+            program.clone(),
+            argv[1..].to_vec(),
+            dir.clone(),
+            *protocol,
+            *timeout,
+        )),
+        ModelSpec::Function { name, timeout, .. } => match functions.get(name) {
+            Some(model) => Arc::new(function::FunctionProvider::new(
+                name.clone(),
+                model.clone(),
+                *timeout,
+            )),
+            None => Arc::new(function::Missing(name.clone())),
+        },
+    }
+}

@@ -1,0 +1,3 @@
+//! Reports: readers of [`RunResults`](crate::results::RunResults), each in its own module.
+
+pub mod terminal;

@@ -1,0 +1,108 @@
+//! The CLI's terminal summary: gating failures with their messages, then per suite the case
+//! counts and every floor with its value, bound and verdict, then one result line.
+
+use crate::results::{RunResults, Totals};
+use crate::suite::Bound;
+use crate::suite::number;
+use std::fmt::Write;
+
+pub fn render(results: &RunResults) -> String {
+    let mut out = String::new();
+    let failures: Vec<(&str, &str)> = results
+        .suites
+        .iter()
+        .flat_map(|suite| {
+            let cases = suite
+                .cases
+                .iter()
+                .filter(|c| c.gating)
+                .map(|c| (c.test.as_str(), c.message.as_deref()));
+            let floors = suite
+                .floors
+                .iter()
+                .filter(|f| f.gating)
+                .map(|f| (f.test.as_str(), f.message.as_deref()));
+            cases
+                .chain(floors)
+                .filter_map(|(test, message)| message.map(|m| (test, m)))
+        })
+        .collect();
+    if !failures.is_empty() {
+        out.push_str("failures:\n");
+        for (test, message) in &failures {
+            let _ = write!(out, "\n---- {test} ----\n{message}\n");
+        }
+        out.push('\n');
+    }
+    for suite in &results.suites {
+        let _ = writeln!(
+            out,
+            "{} · {} · {} · {}: {}",
+            suite.name, suite.task, suite.file, suite.model.provider, suite.model.identity
+        );
+        let _ = writeln!(
+            out,
+            "  cases  {}",
+            counts(&suite.cases_summary, &suite.fail_on)
+        );
+        let width = suite
+            .floors
+            .iter()
+            .map(|f| f.metric.chars().count())
+            .max()
+            .unwrap_or(0);
+        for floor in &suite.floors {
+            let bound = Bound {
+                min: floor.min,
+                max: floor.max,
+            }
+            .describe();
+            let value = floor.value.map_or_else(|| "n/a".to_string(), number);
+            let verdict = match (floor.verdict.as_str(), floor.gating) {
+                ("pass", _) => "ok",
+                (_, true) => "FAILED",
+                (_, false) => "failed (not gating)",
+            };
+            let _ = writeln!(
+                out,
+                "  floor  {:<width$}  {value:>9}  {bound:<14} {verdict}",
+                floor.metric
+            );
+        }
+    }
+    let totals = &results.totals;
+    let status = if results.failed() { "FAILED" } else { "ok" };
+    let _ = write!(
+        out,
+        "\nresult: {status}. {} passed; {} failed; {} errored; {} ignored",
+        totals.passed, totals.failed, totals.errored, totals.ignored
+    );
+    if totals.not_gating > 0 {
+        let _ = write!(out, "; {} not gating", totals.not_gating);
+    }
+    let _ = writeln!(out, "; finished in {:.2}s", results.duration_ms / 1000.0);
+    out
+}
+
+fn counts(totals: &Totals, fail_on: &[String]) -> String {
+    let mut text = format!(
+        "{} passed, {} failed, {} errored",
+        totals.passed, totals.failed, totals.errored
+    );
+    if totals.ignored > 0 {
+        let _ = write!(text, ", {} ignored", totals.ignored);
+    }
+    if totals.not_gating > 0 {
+        let _ = write!(
+            text,
+            ", {} failed or errored without gating (fail_on = [{}])",
+            totals.not_gating,
+            fail_on
+                .iter()
+                .map(|k| format!("\"{k}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    text
+}

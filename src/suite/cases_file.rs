@@ -1,0 +1,293 @@
+//! Cases files: JSONL (one object per line) and CSV (a header row), beside a suite's inline cases.
+//!
+//! Known fields are `id`, `input`, `expected` and `tags` (a JSON array, or `;`-separated in CSV);
+//! every other field becomes a template var. Rows keep their line number for messages.
+
+use crate::diagnostic::{Diagnostic, Location};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A row of a cases file, before the suite validates it.
+#[derive(Debug)]
+pub struct Row {
+    pub location: Location,
+    pub id: Option<String>,
+    pub input: Option<String>,
+    pub expected: Option<String>,
+    pub tags: Vec<String>,
+    pub vars: BTreeMap<String, String>,
+}
+
+/// Reads a cases file; `shown_path` is the path used in messages.
+pub fn read(path: &Path, shown_path: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        vec![Diagnostic::new(format!(
+            "cannot read cases file {}: {error}",
+            shown_path.display()
+        ))]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let at = error.utf8_error().valid_up_to();
+        vec![
+            Diagnostic::new("cases file is not valid UTF-8")
+                .at(Location::of_span(
+                    shown_path,
+                    &String::from_utf8_lossy(&error.into_bytes()),
+                    at..at,
+                ))
+                .hint("save the file as UTF-8"),
+        ]
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("jsonl") => read_jsonl(text, shown_path),
+        Some("csv") => read_csv(text, shown_path),
+        _ => Err(vec![Diagnostic::new(format!(
+            "cases file {} is neither .jsonl nor .csv",
+            shown_path.display()
+        ))]),
+    }
+}
+
+fn read_jsonl(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row_location = || {
+            let mut location = Location::line(file, number, 1);
+            location.source_line = Some(line.to_string());
+            location.width = line.chars().count();
+            location
+        };
+        let object = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(other) => {
+                problems.push(
+                    Diagnostic::new(format!(
+                        "line {number} of the cases file is a JSON {}, not an object",
+                        json_kind(&other)
+                    ))
+                    .at(row_location())
+                    .hint(r#"write one object per line: {"id": "...", "input": "...", "expected": "..."}"#),
+                );
+                continue;
+            }
+            Err(error) => {
+                let mut location = row_location();
+                location.column = error.column().max(1);
+                location.width = 1;
+                problems.push(
+                    Diagnostic::new(format!(
+                        "malformed JSON on line {number} of the cases file: {error}"
+                    ))
+                    .at(location)
+                    .hint("each line must be one complete JSON object"),
+                );
+                continue;
+            }
+        };
+        let mut row = Row::new(row_location());
+        for (key, value) in object {
+            let text = match (key.as_str(), value) {
+                ("tags", serde_json::Value::Array(items)) => {
+                    for item in items {
+                        match item {
+                            serde_json::Value::String(tag) => row.tags.push(tag),
+                            other => problems.push(field_error(row_location(), "tags", &other)),
+                        }
+                    }
+                    continue;
+                }
+                (_, serde_json::Value::Null) => continue,
+                (_, serde_json::Value::String(s)) => s,
+                (_, value @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                    value.to_string()
+                }
+                (_, other) => {
+                    problems.push(field_error(row_location(), &key, &other));
+                    continue;
+                }
+            };
+            row.assign(key, text, &mut problems);
+        }
+        rows.push(row);
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+fn field_error(location: Location, key: &str, value: &serde_json::Value) -> Diagnostic {
+    let wanted = if key == "tags" {
+        "an array of strings"
+    } else {
+        "a string, number or boolean"
+    };
+    Diagnostic::new(format!(
+        "field `{key}` must be {wanted}, found a JSON {}",
+        json_kind(value)
+    ))
+    .at(location)
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+impl Row {
+    fn new(location: Location) -> Row {
+        Row {
+            location,
+            id: None,
+            input: None,
+            expected: None,
+            tags: Vec::new(),
+            vars: BTreeMap::new(),
+        }
+    }
+
+    fn assign(&mut self, key: String, value: String, problems: &mut Vec<Diagnostic>) {
+        match key.as_str() {
+            "id" => self.id = Some(value),
+            "input" => self.input = Some(value),
+            "expected" => self.expected = Some(value),
+            "tags" => {
+                self.tags = value
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect()
+            }
+            "reference" | "references" => problems.push(
+                Diagnostic::new(format!(
+                    "field `{key}` is for translate suites, which this version cannot run"
+                ))
+                .at(self.location.clone())
+                .hint("remove the field, or rename it to make it a template var"),
+            ),
+            _ => {
+                self.vars.insert(key, value);
+            }
+        }
+    }
+}
+
+fn read_csv(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let line_text = |number: usize| {
+        text.lines()
+            .nth(number.saturating_sub(1))
+            .unwrap_or("")
+            .to_string()
+    };
+    let at_line = |number: usize| {
+        let mut location = Location::line(file, number, 1);
+        location.source_line = Some(line_text(number));
+        location.width = location
+            .source_line
+            .as_ref()
+            .map_or(1, |l| l.chars().count());
+        location
+    };
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => return Err(vec![csv_error(file, &error, &at_line)]),
+    };
+    if !headers.iter().any(|h| h.trim() == "input") {
+        return Err(vec![
+            Diagnostic::new("the CSV cases file has no `input` column")
+                .at(at_line(1))
+                .hint("the first row must be a header naming the columns, e.g. id,input,expected"),
+        ]);
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                problems.push(csv_error(file, &error, &at_line));
+                continue;
+            }
+        };
+        let number = record.position().map_or(0, |p| p.line() as usize);
+        let mut row = Row::new(at_line(number));
+        for (header, value) in headers.iter().zip(record.iter()) {
+            let header = header.trim();
+            let known_and_empty = matches!(header, "id" | "expected" | "tags") && value.is_empty();
+            if !known_and_empty {
+                row.assign(header.to_string(), value.to_string(), &mut problems);
+            }
+        }
+        rows.push(row);
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+fn csv_error(file: &Path, error: &csv::Error, at_line: &dyn Fn(usize) -> Location) -> Diagnostic {
+    let line = error.position().map_or(1, |p| p.line() as usize);
+    let message = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "row on line {line} of the CSV cases file has {len} fields, the header has {expected_len}"
+        ),
+        _ => format!("malformed CSV on line {line}: {error}"),
+    };
+    let location = if line > 0 {
+        at_line(line)
+    } else {
+        Location::line(file, 1, 1)
+    };
+    Diagnostic::new(message)
+        .at(location)
+        .hint("quote fields that contain commas or quotes, RFC 4180 style")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonl_rows_keep_line_numbers_and_vars() {
+        let text = "{\"id\":\"a\",\"input\":\"hi\",\"expected\":\"x\",\"tags\":[\"t\"],\"lang\":\"en\",\"n\":3}\n\n{\"input\":\"yo\"}\n";
+        let rows = read_jsonl(text, Path::new("c.jsonl")).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].id.as_deref(), Some("a"));
+        assert_eq!(rows[0].tags, ["t"]);
+        assert_eq!(rows[0].vars["lang"], "en");
+        assert_eq!(rows[0].vars["n"], "3");
+        assert_eq!(rows[1].location.line, 3);
+    }
+
+    #[test]
+    fn csv_tags_split_on_semicolons() {
+        let text = "id,input,expected,tags,lang\na,\"hi, there\",x,short;greeting,en\n,yo,,,\n";
+        let rows = read_csv(text, Path::new("c.csv")).unwrap();
+        assert_eq!(rows[0].input.as_deref(), Some("hi, there"));
+        assert_eq!(rows[0].tags, ["short", "greeting"]);
+        assert_eq!(rows[1].id, None);
+        assert_eq!(rows[1].location.line, 3);
+        assert_eq!(rows[1].vars["lang"], "");
+    }
+}

@@ -1,0 +1,1259 @@
+//! Finding suite files and turning them into [`Suite`]s, collecting every problem on the way.
+//!
+//! Each file is parsed into spanned TOML ([`toml::de::DeTable`]) and checked key by key, so one
+//! run reports every unknown key, wrong type and semantic mistake of every file, each with its
+//! line and column. Only a TOML syntax error ends a file's checks early. Nothing here calls a
+//! model: a suite that loads is ready to run.
+
+use super::cases_file::{self, Row};
+use super::{
+    Bound, Case, Checks, FailOn, Floor, Metric, ModelSpec, Protocol, Scale, SourceLine, Suite,
+    Task, Template, number,
+};
+use crate::diagnostic::{Diagnostic, Location, did_you_mean};
+use regex::Regex;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// What the loader needs to know about the face that will run the suites.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Names of the `fn` models registered on the harness; `None` where there is no harness
+    /// (the CLI), which makes `provider = "fn"` an error.
+    pub functions: Option<Vec<String>>,
+}
+
+/// The outcome of loading: the suites that are ready, and the files that are not.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub suites: Vec<Suite>,
+    pub broken: Vec<BrokenFile>,
+}
+
+/// A suite file with problems; the harness turns it into a failing test of its own.
+#[derive(Debug)]
+pub struct BrokenFile {
+    pub file: PathBuf,
+    /// The suite's name if it could be read, else the file stem: the test is `<name>::suite_file`.
+    pub name: String,
+    pub problems: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Every problem of every file, in file order.
+    pub fn problems(&self) -> Vec<Diagnostic> {
+        self.broken
+            .iter()
+            .flat_map(|b| b.problems.iter().cloned())
+            .collect()
+    }
+}
+
+const SUITE_KEYS: &[&str] = &[
+    "name",
+    "task",
+    "description",
+    "labels",
+    "positive_label",
+    "label_pattern",
+    "cases_file",
+    "snapshot",
+    "fail_on",
+    "model",
+    "floors",
+    "case",
+];
+const COMMAND_KEYS: &[&str] = &["command", "protocol"];
+const FN_KEYS: &[&str] = &["name"];
+const MODEL_KEYS: &[&str] = &["provider", "prompt", "timeout_s", "concurrency"];
+const CASE_KEYS: &[&str] = &[
+    "id",
+    "input",
+    "expected",
+    "tags",
+    "vars",
+    "ignore",
+    "equals",
+    "contains",
+    "not_contains",
+    "regex",
+    "max_chars",
+    "json",
+];
+const DEFAULT_TIMEOUT_S: f64 = 30.0;
+
+/// Finds suite files: each path is a `.toml` file or a folder searched recursively (skipping
+/// hidden folders and `snapshots/`). The result is sorted, so runs are reproducible.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        if path.is_file() {
+            if path.extension().is_some_and(|e| e == "toml") {
+                files.push(path.clone());
+            } else {
+                problems.push(
+                    Diagnostic::new(format!("{} is not a suite file (*.toml)", path.display()))
+                        .hint("give suite files or the folders that hold them"),
+                );
+            }
+            continue;
+        }
+        if !path.is_dir() {
+            problems.push(
+                Diagnostic::new(format!("no such file or folder: {}", path.display()))
+                    .hint("give suite files or folders; without paths, evalgate reads suites/"),
+            );
+            continue;
+        }
+        let before = files.len();
+        let walk = walkdir::WalkDir::new(path)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_type().is_dir()
+                        && (e.file_name() == "snapshots"
+                            || e.file_name().to_string_lossy().starts_with('.')))
+            });
+        for entry in walk {
+            match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_file()
+                        && entry.path().extension().is_some_and(|e| e == "toml")
+                    {
+                        files.push(entry.into_path());
+                    }
+                }
+                Err(error) => problems.push(Diagnostic::new(format!(
+                    "cannot read {}: {error}",
+                    error.path().unwrap_or(path).display()
+                ))),
+            }
+        }
+        if files.len() == before {
+            problems.push(
+                Diagnostic::new(format!("no suite files (*.toml) under {}", path.display()))
+                    .hint("write a suite file there; see the suite reference in README.md"),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Loads and checks suite files. Suites with problems land in [`Loaded::broken`].
+pub fn load(files: &[PathBuf], options: &LoadOptions) -> Loaded {
+    let mut loaded = Loaded::default();
+    let mut names: HashMap<String, PathBuf> = HashMap::new();
+    for file in files {
+        match load_file(file, options) {
+            Ok(suite) => {
+                if let Some(first) = names.get(&suite.name) {
+                    let problem = Diagnostic::new(format!(
+                        "suite name `{}` is already used by {}",
+                        suite.name,
+                        first.display()
+                    ))
+                    .at(Location::line(file, 1, 1))
+                    .hint("give one of them another `name = \"...\"`");
+                    loaded.broken.push(BrokenFile {
+                        file: file.clone(),
+                        name: suite.name.clone(),
+                        problems: vec![problem],
+                    });
+                } else {
+                    names.insert(suite.name.clone(), file.clone());
+                    loaded.suites.push(suite);
+                }
+            }
+            Err((name, problems)) => {
+                loaded.broken.push(BrokenFile {
+                    file: file.clone(),
+                    name,
+                    problems,
+                });
+            }
+        }
+    }
+    loaded
+}
+
+fn file_stem(file: &Path) -> String {
+    file.file_stem()
+        .map_or_else(|| "suite".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+fn load_file(file: &Path, options: &LoadOptions) -> Result<Suite, (String, Vec<Diagnostic>)> {
+    let stem = file_stem(file);
+    let source = match std::fs::read(file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                let problem = Diagnostic::new(format!("{} is not valid UTF-8", file.display()))
+                    .hint("save the suite file as UTF-8");
+                return Err((stem, vec![problem]));
+            }
+        },
+        Err(error) => {
+            let problem = Diagnostic::new(format!("cannot read {}: {error}", file.display()));
+            return Err((stem, vec![problem]));
+        }
+    };
+    let table = match DeTable::parse(&source) {
+        Ok(table) => table,
+        Err(error) => {
+            let span = error.span().unwrap_or(0..0);
+            let message = error.message().trim_end().to_string();
+            let problem = Diagnostic::new(format!("TOML syntax error: {message}"))
+                .at(Location::of_span(file, &source, span))
+                .hint("fix the syntax; the rest of this file is checked once it parses");
+            return Err((stem, vec![problem]));
+        }
+    };
+    let mut check = Check {
+        file,
+        source: &source,
+        problems: Vec::new(),
+    };
+    let suite = check.suite(table.get_ref(), &stem, options);
+    let name = suite.as_ref().map_or(stem, |s| s.name.clone());
+    match suite {
+        Some(suite) if check.problems.is_empty() => Ok(suite),
+        _ => Err((name, check.problems)),
+    }
+}
+
+/// The state of checking one suite file: where problems are collected.
+struct Check<'a> {
+    file: &'a Path,
+    source: &'a str,
+    problems: Vec<Diagnostic>,
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// A case from either source, before validation.
+struct Draft {
+    at: Location,
+    id: Option<(String, Location)>,
+    input: Option<String>,
+    expected: Option<(String, Location)>,
+    tags: Vec<String>,
+    vars: BTreeMap<String, String>,
+    ignore: Option<String>,
+    checks: Checks,
+}
+
+impl Draft {
+    fn new(at: Location) -> Draft {
+        Draft {
+            at,
+            id: None,
+            input: None,
+            expected: None,
+            tags: Vec::new(),
+            vars: BTreeMap::new(),
+            ignore: None,
+            checks: Checks::default(),
+        }
+    }
+
+    fn from_row(row: Row) -> Draft {
+        let mut draft = Draft::new(row.location);
+        draft.id = row.id.map(|id| (id, draft.at.clone()));
+        draft.input = row.input;
+        draft.expected = row.expected.map(|e| (e, draft.at.clone()));
+        draft.tags = row.tags;
+        draft.vars = row.vars;
+        draft
+    }
+}
+
+impl<'a> Check<'a> {
+    fn at(&self, span: Range<usize>) -> Location {
+        Location::of_span(self.file, self.source, span)
+    }
+
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
+        let mut problem = Diagnostic::new(message).at(self.at(span));
+        problem.hint = hint;
+        self.problems.push(problem);
+    }
+
+    fn wrong_type(&mut self, key: &str, wanted: &str, value: &Value<'_>) {
+        let found = value.get_ref().type_str();
+        self.error(
+            value.span(),
+            format!("`{key}` must be {wanted}, found {found}"),
+            None,
+        );
+    }
+
+    fn unknown_key(
+        &mut self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        place: &str,
+        known: &[&str],
+    ) {
+        let name = key.get_ref().as_ref();
+        let hint = match did_you_mean(name, known.iter().copied()) {
+            Some(guess) => format!("did you mean `{guess}`?"),
+            None => format!("known keys {place}: {}", known.join(", ")),
+        };
+        self.error(
+            key.span(),
+            format!("unknown key `{name}` {place}"),
+            Some(hint),
+        );
+    }
+
+    fn string(&mut self, key: &str, value: &Value<'_>) -> Option<String> {
+        match value.get_ref() {
+            DeValue::String(text) => Some(text.to_string()),
+            _ => {
+                self.wrong_type(key, "a string", value);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str, value: &Value<'_>) -> Option<bool> {
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                self.wrong_type(key, "true or false", value);
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, key: &str, value: &Value<'_>) -> Option<f64> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .map(|i| i as f64),
+            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
+            _ => {
+                self.wrong_type(key, "a number", value);
+                return None;
+            }
+        };
+        if parsed.is_none_or(|n| !n.is_finite()) {
+            self.error(
+                value.span(),
+                format!("`{key}` must be a finite number"),
+                None,
+            );
+            return None;
+        }
+        parsed
+    }
+
+    fn whole_number(&mut self, key: &str, value: &Value<'_>, min: i64) -> Option<usize> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+            _ => {
+                self.wrong_type(key, "a whole number", value);
+                return None;
+            }
+        };
+        match parsed {
+            Some(n) if n >= min => usize::try_from(n).ok(),
+            _ => {
+                self.error(
+                    value.span(),
+                    format!("`{key}` must be a whole number of at least {min}"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, key: &str, value: &Value<'_>) -> Option<Vec<(String, Range<usize>)>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(key, "an array of strings", value);
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(text) => out.push((text.to_string(), item.span())),
+                _ => self.wrong_type(&format!("every item of `{key}`"), "a string", item),
+            }
+        }
+        (out.len() == items.len()).then_some(out)
+    }
+
+    fn table<'t, 'i>(&mut self, key: &str, value: &'t Value<'i>) -> Option<&'t DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(table) => Some(table),
+            _ => {
+                self.wrong_type(key, "a table", value);
+                None
+            }
+        }
+    }
+
+    fn regex(&mut self, key: &str, value: &Value<'_>) -> Option<Regex> {
+        let pattern = self.string(key, value)?;
+        match Regex::new(&pattern) {
+            Ok(regex) => Some(regex),
+            Err(error) => {
+                let detail = error
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .to_string();
+                self.error(
+                    value.span(),
+                    format!("`{key}` is not a valid regular expression: {detail}"),
+                    Some("the syntax is that of the Rust regex crate; escape `\\` as `\\\\` in basic strings or use a 'literal string'".to_string()),
+                );
+                None
+            }
+        }
+    }
+
+    fn suite(&mut self, table: &DeTable<'_>, stem: &str, options: &LoadOptions) -> Option<Suite> {
+        let mut name = None;
+        let mut task = None;
+        let mut description = None;
+        let mut labels: Option<Vec<(String, Range<usize>)>> = None;
+        let mut positive_label = None;
+        let mut label_pattern = None;
+        let mut cases_file = None;
+        let mut snapshot = None;
+        let mut fail_on = FailOn::default();
+        let mut model = None;
+        let mut floors = None;
+        let mut inline_cases = None;
+        for (key, value) in table.iter() {
+            let k = key.get_ref().as_ref();
+            match k {
+                "name" => name = self.string(k, value).map(|n| (n, value.span())),
+                "task" => task = self.string(k, value).map(|t| (t, value.span())),
+                "description" => description = self.string(k, value),
+                "labels" => labels = self.strings(k, value).map(|l| (l, value.span())).map(|(l, s)| {
+                    if l.is_empty() {
+                        self.error(s, "`labels` is empty", Some("list the labels the model may answer, e.g. labels = [\"negative\", \"positive\"]".into()));
+                    }
+                    l
+                }),
+                "positive_label" => positive_label = self.string(k, value).map(|p| (p, value.span())),
+                "label_pattern" => label_pattern = Some(value),
+                "cases_file" => cases_file = self.string(k, value).map(|p| (p, value.span())),
+                "snapshot" => snapshot = self.boolean(k, value),
+                "fail_on" => fail_on = self.fail_on(value).unwrap_or_default(),
+                "model" => model = Some((key, value)),
+                "floors" => floors = Some(value),
+                "case" => inline_cases = Some(value),
+                _ => self.unknown_key(key, "in a suite file", SUITE_KEYS),
+            }
+        }
+
+        let name = match name {
+            Some((name, span)) => {
+                if !valid_suite_name(&name) {
+                    self.error(
+                        span,
+                        format!("suite name `{name}` may hold only a-z, 0-9, `_` and `-`"),
+                        Some(format!(
+                            "for example name = \"{}\"",
+                            suggest_suite_name(&name)
+                        )),
+                    );
+                }
+                name
+            }
+            None => {
+                if !valid_suite_name(stem) {
+                    self.error(
+                        0..0,
+                        format!(
+                            "the file name `{stem}` is not a valid suite name (a-z, 0-9, `_`, `-`)"
+                        ),
+                        Some(format!(
+                            "rename the file or set name = \"{}\"",
+                            suggest_suite_name(stem)
+                        )),
+                    );
+                }
+                stem.to_string()
+            }
+        };
+
+        let task = match task {
+            None => {
+                self.error(
+                    0..0,
+                    "the suite has no `task`",
+                    Some("add task = \"classify\" or task = \"generate\"".into()),
+                );
+                None
+            }
+            Some((task, span)) => match task.as_str() {
+                "classify" => Some(Task::Classify),
+                "generate" => Some(Task::Generate),
+                other => {
+                    let hint = match did_you_mean(other, ["classify", "generate"]) {
+                        Some(guess) => format!("did you mean `{guess}`?"),
+                        None => "the tasks are classify and generate".to_string(),
+                    };
+                    self.error(span, format!("unknown task `{other}`"), Some(hint));
+                    None
+                }
+            },
+        };
+
+        let labels_list: Vec<String> = labels.iter().flatten().map(|(l, _)| l.clone()).collect();
+        self.check_labels(task, labels.as_deref());
+        let positive_label = positive_label.and_then(|(label, span)| {
+            if task == Some(Task::Generate) {
+                self.error(
+                    span,
+                    "`positive_label` applies to classify suites only",
+                    None,
+                );
+                return None;
+            }
+            let found = labels_list.iter().position(|l| *l == label);
+            if found.is_none() && !labels_list.is_empty() {
+                self.error(
+                    span,
+                    format!(
+                        "positive_label `{label}` is not one of the labels [{}]",
+                        labels_list.join(", ")
+                    ),
+                    None,
+                );
+            }
+            found
+        });
+        let label_pattern = label_pattern.and_then(|value| {
+            if task == Some(Task::Generate) {
+                self.error(value.span(), "`label_pattern` applies to classify suites only", None);
+                return None;
+            }
+            let regex = self.regex("label_pattern", value)?;
+            if regex.captures_len() != 2 {
+                self.error(value.span(), format!("`label_pattern` must have exactly one capture group, it has {}", regex.captures_len() - 1), Some("wrap the part that holds the label in (...) and make other groups non-capturing: (?:...)".into()));
+                return None;
+            }
+            Some(regex)
+        });
+
+        let suite_dir = self.file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let (model, prompt) = match model {
+            Some((_, value)) => self.model(value, &suite_dir, options)?,
+            None => {
+                self.error(0..0, "the suite has no [model] table", Some("add [model] with provider = \"command\" and command = [...]; see the suite reference in README.md".into()));
+                return None;
+            }
+        };
+        let task = task?;
+
+        let floors = floors
+            .map(|value| self.floors(value, task, &labels_list, positive_label))
+            .unwrap_or_default();
+
+        let mut drafts = Vec::new();
+        if let Some(value) = inline_cases {
+            if let DeValue::Array(items) = value.get_ref() {
+                for item in items.iter() {
+                    if let Some(draft) = self.inline_case(item) {
+                        drafts.push(draft);
+                    }
+                }
+            } else {
+                self.wrong_type("case", "an array of tables ([[case]])", value);
+            }
+        }
+        if let Some((path, span)) = cases_file {
+            let full = suite_dir.join(&path);
+            if !full.is_file() {
+                self.error(
+                    span,
+                    format!(
+                        "cases file `{path}` not found (looked for {})",
+                        full.display()
+                    ),
+                    Some("cases_file is relative to the suite file's folder".into()),
+                );
+            } else {
+                match cases_file::read(&full, &full) {
+                    Ok(rows) => drafts.extend(rows.into_iter().map(Draft::from_row)),
+                    Err(problems) => self.problems.extend(problems),
+                }
+            }
+        }
+        if drafts.is_empty() && self.problems.is_empty() {
+            self.error(
+                0..0,
+                "the suite has no cases",
+                Some("add [[case]] entries or a cases_file".into()),
+            );
+        }
+
+        let cases = self.cases(drafts, task, &labels_list, &prompt);
+        Some(Suite {
+            name,
+            file: self.file.to_path_buf(),
+            task,
+            description,
+            labels: labels_list,
+            positive_label,
+            label_pattern,
+            snapshot: snapshot.unwrap_or(task == Task::Generate),
+            model,
+            prompt,
+            floors,
+            fail_on,
+            cases,
+        })
+    }
+
+    fn fail_on(&mut self, value: &Value<'_>) -> Option<FailOn> {
+        let mut fail_on = FailOn {
+            case: false,
+            floor: false,
+        };
+        for (kind, span) in self.strings("fail_on", value)? {
+            match kind.as_str() {
+                "case" => fail_on.case = true,
+                "floor" => fail_on.floor = true,
+                other => self.error(span, format!("unknown kind `{other}` in fail_on"), Some("fail_on lists what fails the run: \"case\" (a case's own verdict) and \"floor\" (a metric floor)".into())),
+            }
+        }
+        Some(fail_on)
+    }
+
+    fn check_labels(&mut self, task: Option<Task>, labels: Option<&[(String, Range<usize>)]>) {
+        match (task, labels) {
+            (Some(Task::Classify), None) => self.error(
+                0..0,
+                "a classify suite needs `labels`",
+                Some("add labels = [\"negative\", \"positive\"], in confusion-matrix order".into()),
+            ),
+            (Some(Task::Generate), Some(labels)) => {
+                let span = labels.first().map_or(0..0, |(_, s)| s.clone());
+                self.error(span, "`labels` applies to classify suites only", None);
+            }
+            (_, Some(labels)) => {
+                for (i, (label, span)) in labels.iter().enumerate() {
+                    if label.trim().is_empty() || label == "<invalid>" {
+                        self.error(
+                            span.clone(),
+                            format!("`{label}` cannot be a label"),
+                            Some("`<invalid>` is reserved for outputs that match no label".into()),
+                        );
+                    } else if labels[..i]
+                        .iter()
+                        .any(|(l, _)| l.to_lowercase() == label.to_lowercase())
+                    {
+                        self.error(span.clone(), format!("label `{label}` is listed twice"), Some("labels are matched without regard to case, so they must differ in more than case".into()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn model(
+        &mut self,
+        value: &Value<'_>,
+        suite_dir: &Path,
+        options: &LoadOptions,
+    ) -> Option<(ModelSpec, Template)> {
+        let table = self.table("model", value)?;
+        let mut provider = None;
+        let mut prompt = None;
+        let mut timeout_s = None;
+        let mut concurrency = None;
+        let mut command = None;
+        let mut protocol = None;
+        let mut function = None;
+        let mut specific: Vec<(&'static str, Range<usize>)> = Vec::new();
+        for (key, value) in table.iter() {
+            let k = key.get_ref().as_ref();
+            match k {
+                "provider" => provider = self.string(k, value).map(|p| (p, value.span())),
+                "prompt" => prompt = self.string(k, value).map(|p| (p, value.span())),
+                "timeout_s" => timeout_s = self.number(k, value).map(|t| (t, value.span())),
+                "concurrency" => concurrency = self.whole_number(k, value, 1),
+                "command" => {
+                    specific.push(("command", key.span()));
+                    command = self.strings(k, value).map(|c| (c, value.span()));
+                }
+                "protocol" => {
+                    specific.push(("command", key.span()));
+                    protocol = self.string(k, value).map(|p| (p, value.span()));
+                }
+                "name" => {
+                    specific.push(("fn", key.span()));
+                    function = self.string(k, value).map(|n| (n, value.span()));
+                }
+                _ => {
+                    let known: Vec<&str> = MODEL_KEYS
+                        .iter()
+                        .chain(COMMAND_KEYS)
+                        .chain(FN_KEYS)
+                        .copied()
+                        .collect();
+                    self.unknown_key(key, "in [model]", &known);
+                }
+            }
+        }
+
+        let template = match prompt {
+            None => Template::default(),
+            Some((text, span)) => match Template::parse(&text) {
+                Ok(template) => template,
+                Err(unknown) => {
+                    for placeholder in unknown {
+                        let at = self.source[span.clone()]
+                            .find(&placeholder.text)
+                            .map_or(span.clone(), |i| {
+                                span.start + i..span.start + i + placeholder.text.len()
+                            });
+                        let hint = if placeholder.text.contains("expected") {
+                            "the expected answer is never shown to the model; the placeholders are {{input}} and {{vars.NAME}}"
+                        } else {
+                            "the placeholders are {{input}} and {{vars.NAME}}"
+                        };
+                        self.error(
+                            at,
+                            format!("unknown placeholder `{}` in the prompt", placeholder.text),
+                            Some(hint.to_string()),
+                        );
+                    }
+                    Template::default()
+                }
+            },
+        };
+
+        let timeout = match timeout_s {
+            Some((t, span)) if t <= 0.0 => {
+                self.error(span, "`timeout_s` must be more than 0", None);
+                Duration::from_secs_f64(DEFAULT_TIMEOUT_S)
+            }
+            Some((t, _)) => Duration::from_secs_f64(t),
+            None => Duration::from_secs_f64(DEFAULT_TIMEOUT_S),
+        };
+        let default_concurrency = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let concurrency = concurrency.unwrap_or(default_concurrency);
+
+        let Some((provider, provider_span)) = provider else {
+            self.error(value.span(), "[model] has no `provider`", Some("add provider = \"command\" (a program of yours) or provider = \"fn\" (a Rust closure on the harness)".into()));
+            return None;
+        };
+        if provider != "command" && provider != "fn" {
+            let hint = match did_you_mean(&provider, ["command", "fn"]) {
+                Some(guess) => format!("did you mean `{guess}`?"),
+                None => "the providers are command and fn".to_string(),
+            };
+            self.error(
+                provider_span,
+                format!("unknown provider `{provider}`"),
+                Some(hint),
+            );
+            return None;
+        }
+        for (owner, span) in specific {
+            if owner != provider {
+                let key = self.source[span.clone()].to_string();
+                self.error(
+                    span,
+                    format!("`{key}` belongs to provider `{owner}`, not `{provider}`"),
+                    None,
+                );
+            }
+        }
+
+        let spec = if provider == "command" {
+            let Some((argv, argv_span)) = command else {
+                self.error(
+                    provider_span,
+                    "provider `command` needs `command = [\"program\", \"arg\", ...]`",
+                    None,
+                );
+                return None;
+            };
+            let argv: Vec<String> = argv.into_iter().map(|(a, _)| a).collect();
+            let Some(first) = argv.first() else {
+                self.error(argv_span, "`command` is empty", Some("give the program and its arguments, e.g. command = [\"python3\", \"model.py\"]".into()));
+                return None;
+            };
+            let program = match resolve_program(first, suite_dir) {
+                Some(program) => program,
+                None => {
+                    let hint = if first.contains('/') {
+                        format!(
+                            "paths in `command` are relative to the suite file's folder ({})",
+                            display_dir(suite_dir)
+                        )
+                    } else {
+                        "install it, or give its path relative to the suite file's folder"
+                            .to_string()
+                    };
+                    let place = if first.contains('/') {
+                        "relative to the suite's folder"
+                    } else {
+                        "on PATH"
+                    };
+                    self.error(
+                        argv_span,
+                        format!("command not found: `{first}` is not an executable {place}"),
+                        Some(hint),
+                    );
+                    return None;
+                }
+            };
+            let protocol = match protocol {
+                None => Protocol::Lines,
+                Some((p, span)) => match p.as_str() {
+                    "lines" => Protocol::Lines,
+                    "once" => Protocol::Once,
+                    other => {
+                        self.error(span, format!("unknown protocol `{other}`"), Some("protocol is \"lines\" (a long-lived process, JSON lines) or \"once\" (a process per case)".into()));
+                        Protocol::Lines
+                    }
+                },
+            };
+            ModelSpec::Command {
+                program,
+                argv,
+                dir: std::path::absolute(suite_dir).unwrap_or_else(|_| suite_dir.to_path_buf()),
+                protocol,
+                timeout,
+                concurrency,
+            }
+        } else {
+            let Some((name, name_span)) = function else {
+                self.error(
+                    provider_span,
+                    "provider `fn` needs `name`, the name the closure is registered under",
+                    None,
+                );
+                return None;
+            };
+            match &options.functions {
+                None => self.error(provider_span, "provider `fn` runs a Rust closure registered on evalgate::Harness, which exists only under `cargo test`", Some("run this suite with `cargo test`, or use provider = \"command\" for the CLI".into())),
+                Some(registered) if !registered.contains(&name) => {
+                    let hint = if registered.is_empty() {
+                        format!("register it in the test target: .model(\"{name}\", |req| ...)")
+                    } else {
+                        format!("registered models: {}; or register it with .model(\"{name}\", |req| ...)", registered.join(", "))
+                    };
+                    self.error(name_span, format!("no model named `{name}` is registered on the harness"), Some(hint));
+                }
+                Some(_) => {}
+            }
+            ModelSpec::Function {
+                name,
+                timeout,
+                concurrency,
+            }
+        };
+        Some((spec, template))
+    }
+
+    fn floors(
+        &mut self,
+        value: &Value<'_>,
+        task: Task,
+        labels: &[String],
+        positive_label: Option<usize>,
+    ) -> Vec<Floor> {
+        let Some(table) = self.table("floors", value) else {
+            return Vec::new();
+        };
+        let mut floors = Vec::new();
+        let mut entries: Vec<_> = table.iter().collect();
+        entries.sort_by_key(|(key, _)| key.span().start);
+        for (key, value) in entries {
+            let name = key.get_ref().as_ref();
+            let Some(metric) = Metric::parse(name, task, labels, positive_label) else {
+                let known = Metric::known_names(task, labels, positive_label);
+                let hint = if let Some(guess) = did_you_mean(name, known.iter().map(String::as_str))
+                {
+                    format!("did you mean `{guess}`?")
+                } else if matches!(name, "precision" | "recall" | "f1") {
+                    "binary metrics need positive_label = \"...\" in the suite".to_string()
+                } else if let Some((_, label)) = name.split_once('.') {
+                    format!("`{label}` is not one of the labels [{}]", labels.join(", "))
+                } else {
+                    format!("metrics for {} suites: {}", task.name(), known.join(", "))
+                };
+                self.error(
+                    key.span(),
+                    format!("unknown metric `{name}` in [floors]"),
+                    Some(hint),
+                );
+                continue;
+            };
+            let bound = match value.get_ref() {
+                DeValue::Integer(_) | DeValue::Float(_) => {
+                    let Some(min) = self.number(name, value) else {
+                        continue;
+                    };
+                    if metric.lower_is_better() {
+                        self.error(value.span(), format!("`{name}` is better when lower, so a bare number (a minimum) cannot be meant"), Some(format!("write {name} = {{ max = {} }}", self.source[value.span()].trim())));
+                        continue;
+                    }
+                    Bound {
+                        min: Some(min),
+                        max: None,
+                    }
+                }
+                DeValue::Table(bounds) => {
+                    let mut bound = Bound::default();
+                    for (bound_key, bound_value) in bounds.iter() {
+                        match bound_key.get_ref().as_ref() {
+                            "min" => bound.min = self.number("min", bound_value),
+                            "max" => bound.max = self.number("max", bound_value),
+                            _ => self.unknown_key(
+                                bound_key,
+                                &format!("in the floor of `{name}`"),
+                                &["min", "max"],
+                            ),
+                        }
+                    }
+                    if bound.min.is_none() && bound.max.is_none() {
+                        self.error(
+                            value.span(),
+                            format!("the floor of `{name}` sets neither min nor max"),
+                            None,
+                        );
+                        continue;
+                    }
+                    bound
+                }
+                _ => {
+                    self.wrong_type(
+                        name,
+                        "a number (a minimum) or a table { min = .., max = .. }",
+                        value,
+                    );
+                    continue;
+                }
+            };
+            for limit in [bound.min, bound.max].into_iter().flatten() {
+                let out_of_range = match metric.scale() {
+                    Scale::Proportion => !(0.0..=1.0).contains(&limit),
+                    Scale::Count => limit < 0.0,
+                };
+                if out_of_range {
+                    let range = match metric.scale() {
+                        Scale::Proportion => "between 0 and 1",
+                        Scale::Count => "0 or more",
+                    };
+                    self.error(
+                        value.span(),
+                        format!(
+                            "floor {} for `{name}` is out of range: it must be {range}",
+                            number(limit)
+                        ),
+                        (metric.scale() == Scale::Proportion && limit > 1.0 && limit <= 100.0)
+                            .then(|| {
+                                format!(
+                                    "write proportions as fractions: {} rather than {}",
+                                    number(limit / 100.0),
+                                    number(limit)
+                                )
+                            }),
+                    );
+                }
+            }
+            if let (Some(min), Some(max)) = (bound.min, bound.max)
+                && min > max
+            {
+                self.error(
+                    value.span(),
+                    format!(
+                        "the floor of `{name}` has min {} above max {}",
+                        number(min),
+                        number(max)
+                    ),
+                    None,
+                );
+            }
+            let line = self.at(key.span()).line;
+            floors.push(Floor {
+                name: name.to_string(),
+                metric,
+                bound,
+                source: SourceLine {
+                    file: self.file.to_path_buf(),
+                    line,
+                },
+            });
+        }
+        floors
+    }
+
+    fn inline_case(&mut self, item: &Value<'_>) -> Option<Draft> {
+        let table = self.table("case", item)?;
+        let mut draft = Draft::new(self.at(item.span()));
+        for (key, value) in table.iter() {
+            let k = key.get_ref().as_ref();
+            match k {
+                "id" => draft.id = self.string(k, value).map(|id| (id, self.at(value.span()))),
+                "input" => draft.input = self.string(k, value),
+                "expected" => {
+                    draft.expected = self.string(k, value).map(|e| (e, self.at(value.span())))
+                }
+                "tags" => {
+                    draft.tags = self
+                        .strings(k, value)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(t, _)| t)
+                        .collect()
+                }
+                "vars" => {
+                    if let Some(vars) = self.table(k, value) {
+                        for (name, var) in vars.iter() {
+                            let text = match var.get_ref() {
+                                DeValue::String(s) => s.to_string(),
+                                DeValue::Integer(i) => i.to_string(),
+                                DeValue::Float(f) => f.as_str().to_string(),
+                                DeValue::Boolean(b) => b.to_string(),
+                                _ => {
+                                    self.wrong_type(
+                                        &format!("vars.{}", name.get_ref()),
+                                        "a string, number or boolean",
+                                        var,
+                                    );
+                                    continue;
+                                }
+                            };
+                            draft.vars.insert(name.get_ref().to_string(), text);
+                        }
+                    }
+                }
+                "ignore" => {
+                    draft.ignore = self.string(k, value).map(|reason| {
+                        if reason.is_empty() {
+                            "ignored".to_string()
+                        } else {
+                            reason
+                        }
+                    })
+                }
+                "equals" => draft.checks.equals = self.string(k, value),
+                "contains" => {
+                    draft.checks.contains = self
+                        .strings(k, value)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(s, _)| s)
+                        .collect()
+                }
+                "not_contains" => {
+                    draft.checks.not_contains = self
+                        .strings(k, value)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(s, _)| s)
+                        .collect()
+                }
+                "regex" => draft.checks.regex = self.regex(k, value),
+                "max_chars" => draft.checks.max_chars = self.whole_number(k, value, 0),
+                "json" => draft.checks.json = self.boolean(k, value).unwrap_or(false),
+                _ => self.unknown_key(key, "in [[case]]", CASE_KEYS),
+            }
+        }
+        Some(draft)
+    }
+
+    fn cases(
+        &mut self,
+        drafts: Vec<Draft>,
+        task: Task,
+        labels: &[String],
+        prompt: &Template,
+    ) -> Vec<Case> {
+        let mut cases: Vec<Case> = Vec::with_capacity(drafts.len());
+        let mut seen: HashMap<String, SourceLine> = HashMap::with_capacity(drafts.len());
+        let needed_vars = prompt.vars();
+        for (index, draft) in drafts.into_iter().enumerate() {
+            let at = draft.at.clone();
+            let id = match draft.id {
+                Some((id, id_at)) => {
+                    if !valid_case_id(&id) {
+                        self.problems.push(
+                            Diagnostic::new(format!(
+                                "case id `{id}` may hold only letters, digits, `_`, `-` and `.`"
+                            ))
+                            .at(id_at)
+                            .hint("ids become test names and snapshot file names"),
+                        );
+                    }
+                    id
+                }
+                None => format!("case-{}", index + 1),
+            };
+            let source = SourceLine {
+                file: at.file.clone(),
+                line: at.line,
+            };
+            if let Some(first) = seen.get(&id) {
+                self.problems.push(
+                    Diagnostic::new(format!(
+                        "duplicate case id `{id}`, first used at {}:{}",
+                        first.file.display(),
+                        first.line
+                    ))
+                    .at(at.clone())
+                    .hint("case ids must be unique within a suite"),
+                );
+            } else {
+                seen.insert(id.clone(), source.clone());
+            }
+            if draft.input.is_none() {
+                self.problems.push(
+                    Diagnostic::new(format!("case `{id}` has no `input`"))
+                        .at(at.clone())
+                        .hint("give the text the model receives: input = \"...\""),
+                );
+            }
+            for var in &needed_vars {
+                if !draft.vars.contains_key(*var) {
+                    self.problems.push(Diagnostic::new(format!("case `{id}` has no var `{var}`, which the prompt uses as {{{{vars.{var}}}}}")).at(at.clone()).hint(format!("add vars = {{ {var} = \"...\" }} to the case, or a `{var}` column to the cases file")));
+                }
+            }
+            let expected = match (task, draft.expected) {
+                (Task::Classify, None) => {
+                    self.problems.push(
+                        Diagnostic::new(format!("case `{id}` has no `expected` label"))
+                            .at(at.clone())
+                            .hint(format!("add expected = one of [{}]", labels.join(", "))),
+                    );
+                    None
+                }
+                (Task::Classify, Some((label, label_at))) => {
+                    let found = labels.iter().position(|l| *l == label);
+                    if found.is_none() && !labels.is_empty() {
+                        let hint = match did_you_mean(&label, labels.iter().map(String::as_str)) {
+                            Some(guess) => format!("did you mean `{guess}`?"),
+                            None => format!(
+                                "the labels are [{}]; add it there if it is a new label",
+                                labels.join(", ")
+                            ),
+                        };
+                        self.problems.push(
+                            Diagnostic::new(format!(
+                                "expected label `{label}` of case `{id}` is not one of the labels"
+                            ))
+                            .at(label_at)
+                            .hint(hint),
+                        );
+                    }
+                    found
+                }
+                (Task::Generate, Some((_, label_at))) => {
+                    self.problems.push(Diagnostic::new(format!("case `{id}`: `expected` is for classify suites")).at(label_at).hint("for generate, check the output with equals, contains, not_contains, regex, max_chars or json"));
+                    None
+                }
+                (Task::Generate, None) => None,
+            };
+            if task == Task::Classify && !draft.checks.is_empty() {
+                self.problems.push(
+                    Diagnostic::new(format!(
+                        "case `{id}`: output checks (equals, contains, ...) are for generate suites"
+                    ))
+                    .at(at.clone())
+                    .hint("a classify case is judged by its expected label"),
+                );
+            }
+            cases.push(Case {
+                id,
+                input: draft.input.unwrap_or_default(),
+                expected,
+                checks: draft.checks,
+                tags: draft.tags,
+                vars: draft.vars,
+                ignore: draft.ignore,
+                source,
+            });
+        }
+        cases
+    }
+}
+
+fn valid_suite_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+fn suggest_suite_name(name: &str) -> String {
+    let cleaned: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "my-suite".to_string()
+    } else {
+        cleaned
+    }
+}
+
+fn valid_case_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn display_dir(dir: &Path) -> String {
+    if dir.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        dir.display().to_string()
+    }
+}
+
+/// Finds the program of a `command`: a path (with a `/`) relative to the suite's folder, or a
+/// name searched on `PATH`. Returns what to spawn.
+fn resolve_program(program: &str, suite_dir: &Path) -> Option<PathBuf> {
+    if program.contains('/') {
+        let path = suite_dir.join(program);
+        return is_executable(&path).then(|| std::path::absolute(&path).unwrap_or(path));
+    }
+    let path_var = std::env::var_os("PATH")?;
+    std::env::split_paths(&path_var)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+        .map(|_| PathBuf::from(program))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}

@@ -1,0 +1,205 @@
+//! Suites: what a user declares in a TOML file, validated and ready to run.
+//!
+//! [`load`] turns files into [`Suite`]s, collecting every problem as a
+//! [`Diagnostic`](crate::Diagnostic) with its file, line and column. Everything past loading
+//! works with these resolved types and never sees raw TOML.
+
+mod cases_file;
+mod floor;
+mod load;
+mod template;
+
+pub use floor::{Average, Bound, Floor, Metric, Scale, Score, number};
+pub use load::{LoadOptions, Loaded, discover, load};
+pub use template::Template;
+
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A validated suite: cases, how to call the model, and the floors its metrics must meet.
+#[derive(Debug)]
+pub struct Suite {
+    /// `[a-z0-9_-]+`; the first part of every test name.
+    pub name: String,
+    /// The suite file, as found from the paths the user gave.
+    pub file: PathBuf,
+    pub task: Task,
+    pub description: Option<String>,
+    /// classify: the label set, in confusion-matrix order.
+    pub labels: Vec<String>,
+    /// classify: index into `labels` of the label whose binary metrics are `precision`, `recall`, `f1`.
+    pub positive_label: Option<usize>,
+    /// classify: a regex whose one group extracts the label from the output.
+    pub label_pattern: Option<Regex>,
+    pub snapshot: bool,
+    pub model: ModelSpec,
+    pub prompt: Template,
+    pub floors: Vec<Floor>,
+    /// Which failures fail the run (`fail_on`); others are reported but do not gate.
+    pub fail_on: FailOn,
+    pub cases: Vec<Case>,
+}
+
+/// `fail_on = ["case", "floor"]`: what makes a test fail. A suite of a model that is not meant
+/// to be right every time (most classifiers) sets `["floor"]`: its wrong cases are reported,
+/// and only its metric floors gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailOn {
+    pub case: bool,
+    pub floor: bool,
+}
+
+impl Default for FailOn {
+    fn default() -> Self {
+        FailOn {
+            case: true,
+            floor: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    Classify,
+    Generate,
+}
+
+impl Task {
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classify => "classify",
+            Task::Generate => "generate",
+        }
+    }
+}
+
+/// One model input and what its output must satisfy.
+#[derive(Debug)]
+pub struct Case {
+    /// Unique within the suite; the second part of the test name.
+    pub id: String,
+    pub input: String,
+    /// classify: index into the suite's labels.
+    pub expected: Option<usize>,
+    /// generate: the checks the output must pass; all must hold.
+    pub checks: Checks,
+    pub tags: Vec<String>,
+    pub vars: BTreeMap<String, String>,
+    /// Present when the case is ignored; the reason.
+    pub ignore: Option<String>,
+    /// Where the case is declared: its `[[case]]` header or its row in the cases file.
+    pub source: SourceLine,
+}
+
+/// A file and a 1-based line, for messages and annotations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLine {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// The checks of a `generate` case.
+#[derive(Debug, Default)]
+pub struct Checks {
+    pub equals: Option<String>,
+    pub contains: Vec<String>,
+    pub not_contains: Vec<String>,
+    pub regex: Option<Regex>,
+    pub max_chars: Option<usize>,
+    pub json: bool,
+}
+
+impl Checks {
+    pub fn is_empty(&self) -> bool {
+        self.equals.is_none()
+            && self.contains.is_empty()
+            && self.not_contains.is_empty()
+            && self.regex.is_none()
+            && self.max_chars.is_none()
+            && !self.json
+    }
+}
+
+/// How the suite's model is called.
+#[derive(Clone, Debug)]
+pub enum ModelSpec {
+    /// A child process: `command = [program, args...]`, run in the suite file's folder.
+    Command {
+        /// The program as resolved at load time (a path, or a name found on `PATH`).
+        program: PathBuf,
+        argv: Vec<String>,
+        /// The folder the process runs in: the suite file's folder.
+        dir: PathBuf,
+        protocol: Protocol,
+        timeout: Duration,
+        concurrency: usize,
+    },
+    /// A Rust closure registered on the harness under this name.
+    Function {
+        name: String,
+        timeout: Duration,
+        concurrency: usize,
+    },
+}
+
+impl ModelSpec {
+    pub fn concurrency(&self) -> usize {
+        match self {
+            ModelSpec::Command { concurrency, .. } | ModelSpec::Function { concurrency, .. } => {
+                *concurrency
+            }
+        }
+    }
+
+    /// The provider's name as written in the suite.
+    pub fn provider(&self) -> &'static str {
+        match self {
+            ModelSpec::Command { .. } => "command",
+            ModelSpec::Function { .. } => "fn",
+        }
+    }
+
+    /// What identifies the model in results and snapshots: the argv or the function name.
+    pub fn identity(&self) -> String {
+        match self {
+            ModelSpec::Command { argv, .. } => argv.join(" "),
+            ModelSpec::Function { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// How the command provider talks to its process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Long-lived processes; one JSON request per line in, one JSON response per line out.
+    Lines,
+    /// One process per case; the prompt on stdin, the output on stdout.
+    Once,
+}
+
+impl Suite {
+    /// The libtest name of case `index`: `<suite>::<case-id>`.
+    pub fn case_test_name(&self, index: usize) -> String {
+        format!("{}::{}", self.name, self.cases[index].id)
+    }
+
+    /// The libtest name of floor `index`: `<suite>::floor::<metric>`.
+    pub fn floor_test_name(&self, index: usize) -> String {
+        format!("{}::floor::{}", self.name, self.floors[index].name)
+    }
+}
+
+impl Case {
+    /// How many checks a generate case declares (each `contains` item counts as one).
+    pub fn checks_count(&self) -> usize {
+        let c = &self.checks;
+        usize::from(c.equals.is_some())
+            + c.contains.len()
+            + c.not_contains.len()
+            + usize::from(c.regex.is_some())
+            + usize::from(c.max_chars.is_some())
+            + usize::from(c.json)
+    }
+}
