@@ -201,7 +201,7 @@ fn offenders(
         }
         Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMax | Metric::TokensTotal => {
             let mut slowest: Vec<_> = outcomes.to_vec();
-            slowest.sort_by(|a, b| b.1.latency.cmp(&a.1.latency));
+            slowest.sort_by_key(|(_, o)| std::cmp::Reverse(o.latency));
             let lines = slowest
                 .iter()
                 .map(|(case, o)| {

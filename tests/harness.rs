@@ -1,0 +1,254 @@
+//! The harness as `cargo test` and nextest drive it.
+//!
+//! This test binary is its own fixture: with `EVALGATE_HARNESS_FIXTURE=<folder>` in the
+//! environment it is a user's `tests/suites.rs` over the suites in that folder, with a few `fn`
+//! models; without it, its tests run that fixture as a child process with libtest's arguments
+//! and check what it prints and which model calls it makes (each call is appended to the file
+//! named by `EVALGATE_CALL_LOG`).
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Output};
+use std::time::Duration;
+
+const FIXTURE: &str = "EVALGATE_HARNESS_FIXTURE";
+const CALL_LOG: &str = "EVALGATE_CALL_LOG";
+
+fn main() -> ExitCode {
+    if let Some(dir) = std::env::var_os(FIXTURE) {
+        return fixture(PathBuf::from(dir));
+    }
+    let tests: &[(&str, fn() -> Result<(), Failed>)] = &[
+        ("list_names_every_case_and_floor", list_names_every_case_and_floor),
+        ("list_terse_formats_for_nextest", list_terse_formats_for_nextest),
+        ("exact_case_calls_only_its_model", exact_case_calls_only_its_model),
+        ("floor_runs_every_counted_case_once", floor_runs_every_counted_case_once),
+        ("whole_run_calls_each_case_once", whole_run_calls_each_case_once),
+        ("include_ignored_counts_in_floors", include_ignored_counts_in_floors),
+        ("ignored_runs_only_ignored_cases", ignored_runs_only_ignored_cases),
+        ("generate_failure_shows_diff_and_rerun", generate_failure_shows_diff_and_rerun),
+        ("classify_failure_shows_labels_and_output", classify_failure_shows_labels_and_output),
+        ("floor_failure_lists_offending_cases", floor_failure_lists_offending_cases),
+        ("model_faults_fail_only_their_case", model_faults_fail_only_their_case),
+        ("broken_suite_file_is_a_failing_test", broken_suite_file_is_a_failing_test),
+    ];
+    let trials = tests.iter().map(|(name, test)| Trial::test(*name, *test)).collect();
+    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
+}
+
+/// A user's harness with models whose behaviour the tests know.
+fn fixture(dir: PathBuf) -> ExitCode {
+    evalgate::Harness::from_dir(dir)
+        .model("keyword", |req: &evalgate::Request| {
+            log_call(req);
+            Ok(if req.input.contains("good") {
+                "positive"
+            } else if req.input.contains("bad") {
+                "negative"
+            } else {
+                "Positive."
+            })
+        })
+        .model("echo", |req: &evalgate::Request| {
+            log_call(req);
+            Ok(req.prompt.clone())
+        })
+        .model("faulty", |req: &evalgate::Request| {
+            log_call(req);
+            match req.input.as_str() {
+                "panic" => panic!("model exploded"),
+                "error" => Err("quota exceeded".into()),
+                "hang" => {
+                    std::thread::sleep(Duration::from_secs(5));
+                    Ok("too late".to_string())
+                }
+                _ => Ok(req.input.clone()),
+            }
+        })
+        .run()
+}
+
+fn log_call(req: &evalgate::Request) {
+    if let Some(path) = std::env::var_os(CALL_LOG) {
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+        file.write_all(format!("{}::{}\n", req.suite, req.case_id).as_bytes()).unwrap();
+    }
+}
+
+/// One run of the fixture: its exit code, stdout, stderr and the model calls it made.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    calls: Vec<String>,
+}
+
+fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/harness").join(name)
+}
+
+fn run(dir: &str, args: &[&str]) -> Run {
+    let log = std::env::temp_dir().join(format!(
+        "evalgate-calls-{}-{}",
+        std::process::id(),
+        args.join("_").replace(['/', ':', ' '], "-")
+    ));
+    let _ = std::fs::remove_file(&log);
+    let Output { status, stdout, stderr } = Command::new(std::env::current_exe().unwrap())
+        .args(args)
+        .env(FIXTURE, fixture_dir(dir))
+        .env(CALL_LOG, &log)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    let mut calls: Vec<String> = std::fs::read_to_string(&log).unwrap_or_default().lines().map(String::from).collect();
+    calls.sort();
+    let _ = std::fs::remove_file(&log);
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+        calls,
+    }
+}
+
+fn check(condition: bool, what: &str, run: &Run) -> Result<(), Failed> {
+    if condition {
+        Ok(())
+    } else {
+        Err(format!("{what}\n--- exit code: {:?}\n--- stdout:\n{}\n--- stderr:\n{}\n--- calls: {:?}", run.code, run.stdout, run.stderr, run.calls).into())
+    }
+}
+
+fn contains(run: &Run, needle: &str) -> Result<(), Failed> {
+    check(run.stdout.contains(needle), &format!("stdout lacks {needle:?}"), run)
+}
+
+/// Checks libtest's line for one test (it pads names to align the verdicts).
+fn outcome(run: &Run, test: &str, verdict: &str) -> Result<(), Failed> {
+    let found = run.stdout.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == ["test", test, "...", verdict]);
+    check(found, &format!("no line `test {test} ... {verdict}`"), run)
+}
+
+fn list_names_every_case_and_floor() -> Result<(), Failed> {
+    let run = run("basic", &["--list"]);
+    check(run.code == Some(0), "--list succeeds", &run)?;
+    let mut names: Vec<&str> = run.stdout.lines().filter_map(|l| l.strip_suffix(": test")).collect();
+    names.sort();
+    let expected = [
+        "echo::bonjour",
+        "echo::floor::pass_rate",
+        "echo::hello",
+        "faults::errs",
+        "faults::fine",
+        "faults::hangs",
+        "faults::panics",
+        "mood::floor::accuracy",
+        "mood::floor::f1_macro",
+        "mood::floor::recall.negative",
+        "mood::happy",
+        "mood::sad",
+        "mood::sarcasm",
+        "mood::unsure",
+    ];
+    check(names == expected, &format!("listed {names:?}"), &run)?;
+    check(run.calls.is_empty(), "listing calls no model", &run)
+}
+
+fn list_terse_formats_for_nextest() -> Result<(), Failed> {
+    // nextest lists tests with these two calls and parses `name: test` lines.
+    let all = run("basic", &["--list", "--format", "terse"]);
+    check(all.stdout.lines().count() == 14 && all.stdout.lines().all(|l| l.ends_with(": test")), "terse list", &all)?;
+    let ignored = run("basic", &["--list", "--format", "terse", "--ignored"]);
+    check(ignored.stdout.trim() == "mood::sarcasm: test", "only the ignored case with --ignored", &ignored)
+}
+
+fn exact_case_calls_only_its_model() -> Result<(), Failed> {
+    // nextest runs one process per test with exactly these arguments.
+    let run = run("basic", &["--exact", "echo::hello", "--nocapture"]);
+    check(run.code == Some(0), "the case passes", &run)?;
+    check(run.calls == ["echo::hello"], "one model call, for that case only", &run)?;
+    outcome(&run, "echo::hello", "ok")
+}
+
+fn floor_runs_every_counted_case_once() -> Result<(), Failed> {
+    let run = run("basic", &["--exact", "mood::floor::accuracy"]);
+    check(run.code == Some(0), "2 of 3 counted cases right: accuracy 0.667 ≥ 0.6", &run)?;
+    check(run.calls == ["mood::happy", "mood::sad", "mood::unsure"], "every counted case once, not the ignored one", &run)
+}
+
+fn whole_run_calls_each_case_once() -> Result<(), Failed> {
+    let run = run("basic", &["mood::", "--test-threads", "4"]);
+    check(run.calls == ["mood::happy", "mood::sad", "mood::unsure"], "case and floor tests share one call per case", &run)?;
+    outcome(&run, "mood::floor::f1_macro", "ok")?;
+    outcome(&run, "mood::sarcasm", "ignored")?;
+    outcome(&run, "mood::unsure", "FAILED")?;
+    check(run.code == Some(101), "a failed case fails the run", &run)
+}
+
+fn include_ignored_counts_in_floors() -> Result<(), Failed> {
+    let run = run("basic", &["mood::floor::", "--include-ignored"]);
+    check(run.calls.len() == 4 && run.calls.contains(&"mood::sarcasm".to_string()), "the ignored case runs", &run)?;
+    outcome(&run, "mood::floor::f1_macro", "FAILED")?;
+    contains(&run, "f1_macro = 0.5, which breaks its floor ≥ 0.6")
+}
+
+fn ignored_runs_only_ignored_cases() -> Result<(), Failed> {
+    let run = run("basic", &["--ignored"]);
+    check(run.calls == ["mood::sarcasm"], "only the ignored case is called", &run)?;
+    outcome(&run, "mood::sarcasm", "FAILED")
+}
+
+fn generate_failure_shows_diff_and_rerun() -> Result<(), Failed> {
+    let run = run("basic", &["--exact", "echo::bonjour"]);
+    check(run.code == Some(101), "the case fails", &run)?;
+    contains(&run, "1 of 1 checks failed:\n  ✗ equals: the output differs from the expected text:\n    [fr] bonjour[- le monde-]")?;
+    contains(&run, "output:\n  | [fr] bonjour\n")?;
+    contains(&run, "input:    \"bonjour\"")?;
+    contains(&run, "echo.toml:19\n")?;
+    contains(&run, "rerun:    cargo test -p evalgate --test harness -- --exact echo::bonjour")
+}
+
+fn classify_failure_shows_labels_and_output() -> Result<(), Failed> {
+    let run = run("basic", &["--exact", "mood::unsure"]);
+    contains(&run, "expected: negative\nactual:   positive\ndiff:     [-negative-]{+Positive.+}\noutput:   \"Positive.\"\ninput:    \"an odd day\"")
+}
+
+fn floor_failure_lists_offending_cases() -> Result<(), Failed> {
+    let run = run("basic", &["--exact", "mood::floor::recall.negative", "--include-ignored"]);
+    contains(&run, "recall.negative = 0.3333, which breaks its floor ≥ 0.5")?;
+    contains(&run, "counted 4 cases (4 answered, 0 errored)")?;
+    contains(&run, "2 `negative` cases were predicted otherwise:")?;
+    contains(&run, "  mood::unsure  expected negative, predicted positive  \"an odd day\"")?;
+    contains(&run, "  mood::sarcasm  expected negative, predicted positive  \"oh good, rain\"")?;
+    contains(&run, "rerun:    cargo test -p evalgate --test harness -- --exact mood::floor::recall.negative")
+}
+
+fn model_faults_fail_only_their_case() -> Result<(), Failed> {
+    let run = run("basic", &["faults::"]);
+    check(run.code == Some(101), "faulty cases fail", &run)?;
+    outcome(&run, "faults::fine", "ok")?;
+    contains(&run, "the model call failed: model `faulty` panicked: model exploded")?;
+    contains(&run, "the model call failed: model `faulty` returned an error: quota exceeded")?;
+    contains(&run, "the model call failed: model `faulty` gave no answer within 0.5 s (timeout_s)")?;
+    contains(&run, "test result: FAILED. 1 passed; 3 failed")?;
+    check(!run.stderr.contains("panicked at"), "the model's panic is not printed by the panic hook", &run)
+}
+
+fn broken_suite_file_is_a_failing_test() -> Result<(), Failed> {
+    let listed = run("broken", &["--list"]);
+    check(listed.code == Some(0), "--list works with a broken suite", &listed)?;
+    contains(&listed, "typo::suite_file: test")?;
+    contains(&listed, "echo::hello: test")?;
+    let run = run("broken", &[]);
+    check(run.code == Some(101), "the broken file fails the run", &run)?;
+    outcome(&run, "typo::suite_file", "FAILED")?;
+    outcome(&run, "echo::hello", "ok")?;
+    contains(&run, "error: unknown key `desciption` in a suite file")?;
+    contains(&run, "typo.toml:4:1")?;
+    contains(&run, "error: unknown metric `acuracy` in [floors]")?;
+    contains(&run, "= hint: did you mean `accuracy`?")?;
+    contains(&run, "error: expected label `c` of case `case-1` is not one of the labels")?;
+    contains(&run, "3 problems found")
+}
