@@ -20,20 +20,59 @@ fn main() -> ExitCode {
         return fixture(PathBuf::from(dir));
     }
     let tests: &[(&str, fn() -> Result<(), Failed>)] = &[
-        ("list_names_every_case_and_floor", list_names_every_case_and_floor),
-        ("list_terse_formats_for_nextest", list_terse_formats_for_nextest),
-        ("exact_case_calls_only_its_model", exact_case_calls_only_its_model),
-        ("floor_runs_every_counted_case_once", floor_runs_every_counted_case_once),
-        ("whole_run_calls_each_case_once", whole_run_calls_each_case_once),
-        ("include_ignored_counts_in_floors", include_ignored_counts_in_floors),
-        ("ignored_runs_only_ignored_cases", ignored_runs_only_ignored_cases),
-        ("generate_failure_shows_diff_and_rerun", generate_failure_shows_diff_and_rerun),
-        ("classify_failure_shows_labels_and_output", classify_failure_shows_labels_and_output),
-        ("floor_failure_lists_offending_cases", floor_failure_lists_offending_cases),
-        ("model_faults_fail_only_their_case", model_faults_fail_only_their_case),
-        ("broken_suite_file_is_a_failing_test", broken_suite_file_is_a_failing_test),
+        (
+            "list_names_every_case_and_floor",
+            list_names_every_case_and_floor,
+        ),
+        (
+            "list_terse_formats_for_nextest",
+            list_terse_formats_for_nextest,
+        ),
+        (
+            "exact_case_calls_only_its_model",
+            exact_case_calls_only_its_model,
+        ),
+        (
+            "floor_runs_every_counted_case_once",
+            floor_runs_every_counted_case_once,
+        ),
+        (
+            "whole_run_calls_each_case_once",
+            whole_run_calls_each_case_once,
+        ),
+        (
+            "include_ignored_counts_in_floors",
+            include_ignored_counts_in_floors,
+        ),
+        (
+            "ignored_runs_only_ignored_cases",
+            ignored_runs_only_ignored_cases,
+        ),
+        (
+            "generate_failure_shows_diff_and_rerun",
+            generate_failure_shows_diff_and_rerun,
+        ),
+        (
+            "classify_failure_shows_labels_and_output",
+            classify_failure_shows_labels_and_output,
+        ),
+        (
+            "floor_failure_lists_offending_cases",
+            floor_failure_lists_offending_cases,
+        ),
+        (
+            "model_faults_fail_only_their_case",
+            model_faults_fail_only_their_case,
+        ),
+        (
+            "broken_suite_file_is_a_failing_test",
+            broken_suite_file_is_a_failing_test,
+        ),
     ];
-    let trials = tests.iter().map(|(name, test)| Trial::test(*name, *test)).collect();
+    let trials = tests
+        .iter()
+        .map(|(name, test)| Trial::test(*name, *test))
+        .collect();
     libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
 }
 
@@ -71,8 +110,13 @@ fn fixture(dir: PathBuf) -> ExitCode {
 
 fn log_call(req: &evalgate::Request) {
     if let Some(path) = std::env::var_os(CALL_LOG) {
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
-        file.write_all(format!("{}::{}\n", req.suite, req.case_id).as_bytes()).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        file.write_all(format!("{}::{}\n", req.suite, req.case_id).as_bytes())
+            .unwrap();
     }
 }
 
@@ -85,7 +129,9 @@ struct Run {
 }
 
 fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/harness").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/harness")
+        .join(name)
 }
 
 fn run(dir: &str, args: &[&str]) -> Run {
@@ -95,14 +141,22 @@ fn run(dir: &str, args: &[&str]) -> Run {
         args.join("_").replace(['/', ':', ' '], "-")
     ));
     let _ = std::fs::remove_file(&log);
-    let Output { status, stdout, stderr } = Command::new(std::env::current_exe().unwrap())
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(std::env::current_exe().unwrap())
         .args(args)
         .env(FIXTURE, fixture_dir(dir))
         .env(CALL_LOG, &log)
         .env_remove("RUST_BACKTRACE")
         .output()
         .unwrap();
-    let mut calls: Vec<String> = std::fs::read_to_string(&log).unwrap_or_default().lines().map(String::from).collect();
+    let mut calls: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect();
     calls.sort();
     let _ = std::fs::remove_file(&log);
     Run {
@@ -117,24 +171,39 @@ fn check(condition: bool, what: &str, run: &Run) -> Result<(), Failed> {
     if condition {
         Ok(())
     } else {
-        Err(format!("{what}\n--- exit code: {:?}\n--- stdout:\n{}\n--- stderr:\n{}\n--- calls: {:?}", run.code, run.stdout, run.stderr, run.calls).into())
+        Err(format!(
+            "{what}\n--- exit code: {:?}\n--- stdout:\n{}\n--- stderr:\n{}\n--- calls: {:?}",
+            run.code, run.stdout, run.stderr, run.calls
+        )
+        .into())
     }
 }
 
 fn contains(run: &Run, needle: &str) -> Result<(), Failed> {
-    check(run.stdout.contains(needle), &format!("stdout lacks {needle:?}"), run)
+    check(
+        run.stdout.contains(needle),
+        &format!("stdout lacks {needle:?}"),
+        run,
+    )
 }
 
 /// Checks libtest's line for one test (it pads names to align the verdicts).
 fn outcome(run: &Run, test: &str, verdict: &str) -> Result<(), Failed> {
-    let found = run.stdout.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == ["test", test, "...", verdict]);
+    let found = run
+        .stdout
+        .lines()
+        .any(|line| line.split_whitespace().collect::<Vec<_>>() == ["test", test, "...", verdict]);
     check(found, &format!("no line `test {test} ... {verdict}`"), run)
 }
 
 fn list_names_every_case_and_floor() -> Result<(), Failed> {
     let run = run("basic", &["--list"]);
     check(run.code == Some(0), "--list succeeds", &run)?;
-    let mut names: Vec<&str> = run.stdout.lines().filter_map(|l| l.strip_suffix(": test")).collect();
+    let mut names: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .collect();
     names.sort();
     let expected = [
         "echo::bonjour",
@@ -159,28 +228,52 @@ fn list_names_every_case_and_floor() -> Result<(), Failed> {
 fn list_terse_formats_for_nextest() -> Result<(), Failed> {
     // nextest lists tests with these two calls and parses `name: test` lines.
     let all = run("basic", &["--list", "--format", "terse"]);
-    check(all.stdout.lines().count() == 14 && all.stdout.lines().all(|l| l.ends_with(": test")), "terse list", &all)?;
+    check(
+        all.stdout.lines().count() == 14 && all.stdout.lines().all(|l| l.ends_with(": test")),
+        "terse list",
+        &all,
+    )?;
     let ignored = run("basic", &["--list", "--format", "terse", "--ignored"]);
-    check(ignored.stdout.trim() == "mood::sarcasm: test", "only the ignored case with --ignored", &ignored)
+    check(
+        ignored.stdout.trim() == "mood::sarcasm: test",
+        "only the ignored case with --ignored",
+        &ignored,
+    )
 }
 
 fn exact_case_calls_only_its_model() -> Result<(), Failed> {
     // nextest runs one process per test with exactly these arguments.
     let run = run("basic", &["--exact", "echo::hello", "--nocapture"]);
     check(run.code == Some(0), "the case passes", &run)?;
-    check(run.calls == ["echo::hello"], "one model call, for that case only", &run)?;
+    check(
+        run.calls == ["echo::hello"],
+        "one model call, for that case only",
+        &run,
+    )?;
     outcome(&run, "echo::hello", "ok")
 }
 
 fn floor_runs_every_counted_case_once() -> Result<(), Failed> {
     let run = run("basic", &["--exact", "mood::floor::accuracy"]);
-    check(run.code == Some(0), "2 of 3 counted cases right: accuracy 0.667 ≥ 0.6", &run)?;
-    check(run.calls == ["mood::happy", "mood::sad", "mood::unsure"], "every counted case once, not the ignored one", &run)
+    check(
+        run.code == Some(0),
+        "2 of 3 counted cases right: accuracy 0.667 ≥ 0.6",
+        &run,
+    )?;
+    check(
+        run.calls == ["mood::happy", "mood::sad", "mood::unsure"],
+        "every counted case once, not the ignored one",
+        &run,
+    )
 }
 
 fn whole_run_calls_each_case_once() -> Result<(), Failed> {
     let run = run("basic", &["mood::", "--test-threads", "4"]);
-    check(run.calls == ["mood::happy", "mood::sad", "mood::unsure"], "case and floor tests share one call per case", &run)?;
+    check(
+        run.calls == ["mood::happy", "mood::sad", "mood::unsure"],
+        "case and floor tests share one call per case",
+        &run,
+    )?;
     outcome(&run, "mood::floor::f1_macro", "ok")?;
     outcome(&run, "mood::sarcasm", "ignored")?;
     outcome(&run, "mood::unsure", "FAILED")?;
@@ -189,56 +282,109 @@ fn whole_run_calls_each_case_once() -> Result<(), Failed> {
 
 fn include_ignored_counts_in_floors() -> Result<(), Failed> {
     let run = run("basic", &["mood::floor::", "--include-ignored"]);
-    check(run.calls.len() == 4 && run.calls.contains(&"mood::sarcasm".to_string()), "the ignored case runs", &run)?;
+    check(
+        run.calls.len() == 4 && run.calls.contains(&"mood::sarcasm".to_string()),
+        "the ignored case runs",
+        &run,
+    )?;
     outcome(&run, "mood::floor::f1_macro", "FAILED")?;
     contains(&run, "f1_macro = 0.5, which breaks its floor ≥ 0.6")
 }
 
 fn ignored_runs_only_ignored_cases() -> Result<(), Failed> {
     let run = run("basic", &["--ignored"]);
-    check(run.calls == ["mood::sarcasm"], "only the ignored case is called", &run)?;
+    check(
+        run.calls == ["mood::sarcasm"],
+        "only the ignored case is called",
+        &run,
+    )?;
     outcome(&run, "mood::sarcasm", "FAILED")
 }
 
 fn generate_failure_shows_diff_and_rerun() -> Result<(), Failed> {
     let run = run("basic", &["--exact", "echo::bonjour"]);
     check(run.code == Some(101), "the case fails", &run)?;
-    contains(&run, "1 of 1 checks failed:\n  ✗ equals: the output differs from the expected text:\n    [fr] bonjour[- le monde-]")?;
+    contains(
+        &run,
+        "1 of 1 checks failed:\n  ✗ equals: the output differs from the expected text:\n    [fr] bonjour[- le monde-]",
+    )?;
     contains(&run, "output:\n  | [fr] bonjour\n")?;
     contains(&run, "input:    \"bonjour\"")?;
     contains(&run, "echo.toml:19\n")?;
-    contains(&run, "rerun:    cargo test -p evalgate --test harness -- --exact echo::bonjour")
+    contains(
+        &run,
+        "rerun:    cargo test -p evalgate --test harness -- --exact echo::bonjour",
+    )
 }
 
 fn classify_failure_shows_labels_and_output() -> Result<(), Failed> {
     let run = run("basic", &["--exact", "mood::unsure"]);
-    contains(&run, "expected: negative\nactual:   positive\ndiff:     [-negative-]{+Positive.+}\noutput:   \"Positive.\"\ninput:    \"an odd day\"")
+    contains(
+        &run,
+        "expected: negative\nactual:   positive\ndiff:     [-negative-]{+Positive.+}\noutput:   \"Positive.\"\ninput:    \"an odd day\"",
+    )
 }
 
 fn floor_failure_lists_offending_cases() -> Result<(), Failed> {
-    let run = run("basic", &["--exact", "mood::floor::recall.negative", "--include-ignored"]);
-    contains(&run, "recall.negative = 0.3333, which breaks its floor ≥ 0.5")?;
+    let run = run(
+        "basic",
+        &[
+            "--exact",
+            "mood::floor::recall.negative",
+            "--include-ignored",
+        ],
+    );
+    contains(
+        &run,
+        "recall.negative = 0.3333, which breaks its floor ≥ 0.5",
+    )?;
     contains(&run, "counted 4 cases (4 answered, 0 errored)")?;
     contains(&run, "2 `negative` cases were predicted otherwise:")?;
-    contains(&run, "  mood::unsure  expected negative, predicted positive  \"an odd day\"")?;
-    contains(&run, "  mood::sarcasm  expected negative, predicted positive  \"oh good, rain\"")?;
-    contains(&run, "rerun:    cargo test -p evalgate --test harness -- --exact mood::floor::recall.negative")
+    contains(
+        &run,
+        "  mood::unsure  expected negative, predicted positive  \"an odd day\"",
+    )?;
+    contains(
+        &run,
+        "  mood::sarcasm  expected negative, predicted positive  \"oh good, rain\"",
+    )?;
+    contains(
+        &run,
+        "rerun:    cargo test -p evalgate --test harness -- --exact mood::floor::recall.negative",
+    )
 }
 
 fn model_faults_fail_only_their_case() -> Result<(), Failed> {
     let run = run("basic", &["faults::"]);
     check(run.code == Some(101), "faulty cases fail", &run)?;
     outcome(&run, "faults::fine", "ok")?;
-    contains(&run, "the model call failed: model `faulty` panicked: model exploded")?;
-    contains(&run, "the model call failed: model `faulty` returned an error: quota exceeded")?;
-    contains(&run, "the model call failed: model `faulty` gave no answer within 0.5 s (timeout_s)")?;
+    contains(
+        &run,
+        "the model call failed: model `faulty` panicked: model exploded",
+    )?;
+    contains(
+        &run,
+        "the model call failed: model `faulty` returned an error: quota exceeded",
+    )?;
+    contains(
+        &run,
+        "the model call failed: model `faulty` gave no answer within 0.5 s (timeout_s)",
+    )?;
     contains(&run, "test result: FAILED. 1 passed; 3 failed")?;
-    check(!run.stderr.contains("panicked at"), "the model's panic is not printed by the panic hook", &run)
+    check(
+        !run.stderr.contains("panicked at"),
+        "the model's panic is not printed by the panic hook",
+        &run,
+    )
 }
 
 fn broken_suite_file_is_a_failing_test() -> Result<(), Failed> {
     let listed = run("broken", &["--list"]);
-    check(listed.code == Some(0), "--list works with a broken suite", &listed)?;
+    check(
+        listed.code == Some(0),
+        "--list works with a broken suite",
+        &listed,
+    )?;
     contains(&listed, "typo::suite_file: test")?;
     contains(&listed, "echo::hello: test")?;
     let run = run("broken", &[]);
@@ -249,6 +395,9 @@ fn broken_suite_file_is_a_failing_test() -> Result<(), Failed> {
     contains(&run, "typo.toml:4:1")?;
     contains(&run, "error: unknown metric `acuracy` in [floors]")?;
     contains(&run, "= hint: did you mean `accuracy`?")?;
-    contains(&run, "error: expected label `c` of case `case-1` is not one of the labels")?;
+    contains(
+        &run,
+        "error: expected label `c` of case `case-1` is not one of the labels",
+    )?;
     contains(&run, "3 problems found")
 }

@@ -18,12 +18,12 @@ pub struct Row {
     pub vars: BTreeMap<String, String>,
 }
 
-/// Reads a cases file; `shown_path` is the path used in messages.
-pub fn read(path: &Path, shown_path: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
+/// Reads a cases file.
+pub fn read(path: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
     let bytes = std::fs::read(path).map_err(|error| {
         vec![Diagnostic::new(format!(
             "cannot read cases file {}: {error}",
-            shown_path.display()
+            path.display()
         ))]
     })?;
     let text = String::from_utf8(bytes).map_err(|error| {
@@ -31,7 +31,7 @@ pub fn read(path: &Path, shown_path: &Path) -> Result<Vec<Row>, Vec<Diagnostic>>
         vec![
             Diagnostic::new("cases file is not valid UTF-8")
                 .at(Location::of_span(
-                    shown_path,
+                    path,
                     &String::from_utf8_lossy(&error.into_bytes()),
                     at..at,
                 ))
@@ -40,11 +40,11 @@ pub fn read(path: &Path, shown_path: &Path) -> Result<Vec<Row>, Vec<Diagnostic>>
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     match path.extension().and_then(|e| e.to_str()) {
-        Some("jsonl") => read_jsonl(text, shown_path),
-        Some("csv") => read_csv(text, shown_path),
+        Some("jsonl") => read_jsonl(text, path),
+        Some("csv") => read_csv(text, path),
         _ => Err(vec![Diagnostic::new(format!(
             "cases file {} is neither .jsonl nor .csv",
-            shown_path.display()
+            path.display()
         ))]),
     }
 }

@@ -250,6 +250,8 @@ struct Draft {
     vars: BTreeMap<String, String>,
     ignore: Option<String>,
     checks: Checks,
+    /// A key of the case had the wrong type (already reported): a missing value is no news.
+    mistyped: bool,
 }
 
 impl Draft {
@@ -263,6 +265,7 @@ impl Draft {
             vars: BTreeMap::new(),
             ignore: None,
             checks: Checks::default(),
+            mistyped: false,
         }
     }
 
@@ -387,7 +390,14 @@ impl<'a> Check<'a> {
         for item in items.iter() {
             match item.get_ref() {
                 DeValue::String(text) => out.push((text.to_string(), item.span())),
-                _ => self.wrong_type(&format!("every item of `{key}`"), "a string", item),
+                other => self.error(
+                    item.span(),
+                    format!(
+                        "every item of `{key}` must be a string, found {}",
+                        other.type_str()
+                    ),
+                    None,
+                ),
             }
         }
         (out.len() == items.len()).then_some(out)
@@ -516,7 +526,9 @@ impl<'a> Check<'a> {
         };
 
         let labels_list: Vec<String> = labels.iter().flatten().map(|(l, _)| l.clone()).collect();
-        self.check_labels(task, labels.as_deref());
+        if labels.is_some() || table.get("labels").is_none() {
+            self.check_labels(task, labels.as_deref());
+        }
         let positive_label = positive_label.and_then(|(label, span)| {
             if task == Some(Task::Generate) {
                 self.error(
@@ -580,7 +592,13 @@ impl<'a> Check<'a> {
         }
         if let Some((path, span)) = cases_file {
             let full = suite_dir.join(&path);
-            if !full.is_file() {
+            if full.is_dir() {
+                self.error(
+                    span,
+                    format!("cases file `{path}` is a folder, not a file"),
+                    Some("cases_file names a .jsonl or .csv file".into()),
+                );
+            } else if !full.is_file() {
                 self.error(
                     span,
                     format!(
@@ -590,7 +608,7 @@ impl<'a> Check<'a> {
                     Some("cases_file is relative to the suite file's folder".into()),
                 );
             } else {
-                match cases_file::read(&full, &full) {
+                match cases_file::read(&full) {
                     Ok(rows) => drafts.extend(rows.into_iter().map(Draft::from_row)),
                     Err(problems) => self.problems.extend(problems),
                 }
@@ -963,7 +981,7 @@ impl<'a> Check<'a> {
                             "floor {} for `{name}` is out of range: it must be {range}",
                             number(limit)
                         ),
-                        (metric.scale() == Scale::Proportion && limit > 1.0 && limit <= 100.0)
+                        (metric.scale() == Scale::Proportion && (2.0..=100.0).contains(&limit))
                             .then(|| {
                                 format!(
                                     "write proportions as fractions: {} rather than {}",
@@ -1006,6 +1024,7 @@ impl<'a> Check<'a> {
         let mut draft = Draft::new(self.at(item.span()));
         for (key, value) in table.iter() {
             let k = key.get_ref().as_ref();
+            let problems_before = self.problems.len();
             match k {
                 "id" => draft.id = self.string(k, value).map(|id| (id, self.at(value.span()))),
                 "input" => draft.input = self.string(k, value),
@@ -1072,6 +1091,7 @@ impl<'a> Check<'a> {
                 "json" => draft.checks.json = self.boolean(k, value).unwrap_or(false),
                 _ => self.unknown_key(key, "in [[case]]", CASE_KEYS),
             }
+            draft.mistyped |= self.problems.len() > problems_before;
         }
         Some(draft)
     }
@@ -1120,7 +1140,7 @@ impl<'a> Check<'a> {
             } else {
                 seen.insert(id.clone(), source.clone());
             }
-            if draft.input.is_none() {
+            if draft.input.is_none() && !draft.mistyped {
                 self.problems.push(
                     Diagnostic::new(format!("case `{id}` has no `input`"))
                         .at(at.clone())
@@ -1133,6 +1153,7 @@ impl<'a> Check<'a> {
                 }
             }
             let expected = match (task, draft.expected) {
+                (Task::Classify, None) if draft.mistyped => None,
                 (Task::Classify, None) => {
                     self.problems.push(
                         Diagnostic::new(format!("case `{id}` has no `expected` label"))
