@@ -61,7 +61,6 @@ const SUITE_KEYS: &[&str] = &[
     "positive_label",
     "label_pattern",
     "cases_file",
-    "snapshot",
     "fail_on",
     "model",
     "floors",
@@ -224,6 +223,10 @@ fn load_file(file: &Path, options: &LoadOptions) -> Result<Suite, (String, Vec<D
         problems: Vec::new(),
     };
     let suite = check.suite(table.get_ref(), &stem, options);
+    // Keys are visited in name order; report in reading order, the suite file's problems first.
+    check.problems.sort_by_key(|problem| {
+        problem.location.as_ref().map(|l| (l.file != file, l.file.clone(), l.line, l.column))
+    });
     let name = suite.as_ref().map_or(stem, |s| s.name.clone());
     match suite {
         Some(suite) if check.problems.is_empty() => Ok(suite),
@@ -442,7 +445,6 @@ impl<'a> Check<'a> {
         let mut positive_label = None;
         let mut label_pattern = None;
         let mut cases_file = None;
-        let mut snapshot = None;
         let mut fail_on = FailOn::default();
         let mut model = None;
         let mut floors = None;
@@ -462,7 +464,6 @@ impl<'a> Check<'a> {
                 "positive_label" => positive_label = self.string(k, value).map(|p| (p, value.span())),
                 "label_pattern" => label_pattern = Some(value),
                 "cases_file" => cases_file = self.string(k, value).map(|p| (p, value.span())),
-                "snapshot" => snapshot = self.boolean(k, value),
                 "fail_on" => fail_on = self.fail_on(value).unwrap_or_default(),
                 "model" => model = Some((key, value)),
                 "floors" => floors = Some(value),
@@ -631,7 +632,6 @@ impl<'a> Check<'a> {
             labels: labels_list,
             positive_label,
             label_pattern,
-            snapshot: snapshot.unwrap_or(task == Task::Generate),
             model,
             prompt,
             floors,
@@ -1116,7 +1116,7 @@ impl<'a> Check<'a> {
                                 "case id `{id}` may hold only letters, digits, `_`, `-` and `.`"
                             ))
                             .at(id_at)
-                            .hint("ids become test names and snapshot file names"),
+                            .hint("ids become parts of test names"),
                         );
                     }
                     id

@@ -33,7 +33,6 @@ pub struct Suite {
     pub positive_label: Option<usize>,
     /// classify: a regex whose one group extracts the label from the output.
     pub label_pattern: Option<Regex>,
-    pub snapshot: bool,
     pub model: ModelSpec,
     pub prompt: Template,
     pub floors: Vec<Floor>,

@@ -1,0 +1,5 @@
+fn main() -> std::process::ExitCode {
+    evalgate::Harness::from_dir("suites")
+        .model("intent", |req: &evalgate::Request| Ok(quickstart::classify(&req.input)))
+        .run()
+}
