@@ -5,7 +5,7 @@
 //! judging, metrics, results.json and the summary. Run with `cargo bench --bench command_run`.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,11 +46,22 @@ fn main() {
     let direct = median(|| pipe_directly(&dir));
     let harness_1 = median(|| evalgate_run(&dir.join("bench_c1.toml"), &dir));
     let harness_2 = median(|| evalgate_run(&dir.join("bench_c2.toml"), &dir));
-    let per_case = |total: Duration| (total.as_secs_f64() - direct.as_secs_f64()) * 1000.0 / CASES as f64;
+    let per_case =
+        |total: Duration| (total.as_secs_f64() - direct.as_secs_f64()) * 1000.0 / CASES as f64;
     println!("{CASES} cases, median of {ITERATIONS} runs");
-    println!("  model alone (requests piped in, one process):  {:>8.1} ms", ms(direct));
-    println!("  evalgate run, concurrency 1:                   {:>8.1} ms  overhead {:.4} ms/case", ms(harness_1), per_case(harness_1));
-    println!("  evalgate run, concurrency 2:                   {:>8.1} ms", ms(harness_2));
+    println!(
+        "  model alone (requests piped in, one process):  {:>8.1} ms",
+        ms(direct)
+    );
+    println!(
+        "  evalgate run, concurrency 1:                   {:>8.1} ms  overhead {:.4} ms/case",
+        ms(harness_1),
+        per_case(harness_1)
+    );
+    println!(
+        "  evalgate run, concurrency 2:                   {:>8.1} ms",
+        ms(harness_2)
+    );
     println!("target: overhead under 1 ms per case beyond the model's time");
 }
 
@@ -94,7 +105,7 @@ fn pipe_directly(dir: &Path) -> Duration {
     started.elapsed()
 }
 
-fn evalgate_run(suite: &PathBuf, dir: &Path) -> Duration {
+fn evalgate_run(suite: &Path, dir: &Path) -> Duration {
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
         .args(["run", suite.to_str().unwrap(), "--out"])
@@ -103,6 +114,10 @@ fn evalgate_run(suite: &PathBuf, dir: &Path) -> Duration {
         .output()
         .unwrap();
     let elapsed = started.elapsed();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     elapsed
 }

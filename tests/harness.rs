@@ -15,11 +15,13 @@ use std::time::Duration;
 const FIXTURE: &str = "EVALGATE_HARNESS_FIXTURE";
 const CALL_LOG: &str = "EVALGATE_CALL_LOG";
 
+type Check = fn() -> Result<(), Failed>;
+
 fn main() -> ExitCode {
     if let Some(dir) = std::env::var_os(FIXTURE) {
         return fixture(PathBuf::from(dir));
     }
-    let tests: &[(&str, fn() -> Result<(), Failed>)] = &[
+    let tests: &[(&str, Check)] = &[
         (
             "list_names_every_case_and_floor",
             list_names_every_case_and_floor,

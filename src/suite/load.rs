@@ -225,7 +225,10 @@ fn load_file(file: &Path, options: &LoadOptions) -> Result<Suite, (String, Vec<D
     let suite = check.suite(table.get_ref(), &stem, options);
     // Keys are visited in name order; report in reading order, the suite file's problems first.
     check.problems.sort_by_key(|problem| {
-        problem.location.as_ref().map(|l| (l.file != file, l.file.clone(), l.line, l.column))
+        problem
+            .location
+            .as_ref()
+            .map(|l| (l.file != file, l.file.clone(), l.line, l.column))
     });
     let name = suite.as_ref().map_or(stem, |s| s.name.clone());
     match suite {
