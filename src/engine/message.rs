@@ -7,7 +7,7 @@
 
 use super::{CaseOutcome, Evaluation, Verdict};
 use crate::judge::Judgement;
-use crate::suite::{Metric, Score, Suite, number};
+use crate::suite::{Metric, Score, SourceLine, Suite, number};
 use std::fmt::Write;
 
 /// How many offending cases a floor message lists.
@@ -101,17 +101,20 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
         (Ok(_), _) => {}
     }
     let _ = writeln!(text, "input:    {}", quoted(&case.input));
+    let rerun = repro.command(suite, &suite.case_test_name(index));
+    footer(text, "case", &case.source, &rerun)
+}
+
+/// Where the failing case or floor is declared and how to re-run it: every message ends so.
+fn footer(mut text: String, what: &str, source: &SourceLine, rerun: &str) -> String {
     let _ = writeln!(
         text,
-        "case:     {}:{}",
-        case.source.file.display(),
-        case.source.line
+        "{:<10}{}:{}",
+        format!("{what}:"),
+        source.file.display(),
+        source.line
     );
-    let _ = write!(
-        text,
-        "rerun:    {}",
-        repro.command(suite, &suite.case_test_name(index))
-    );
+    let _ = write!(text, "rerun:    {rerun}");
     text
 }
 
@@ -169,18 +172,8 @@ pub fn floor_failure(
             let _ = writeln!(text, "  {line}");
         }
     }
-    let _ = writeln!(
-        text,
-        "floor:    {}:{}",
-        floor.source.file.display(),
-        floor.source.line
-    );
-    let _ = write!(
-        text,
-        "rerun:    {}",
-        repro.command(suite, &suite.floor_test_name(index))
-    );
-    text
+    let rerun = repro.command(suite, &suite.floor_test_name(index));
+    footer(text, "floor", &floor.source, &rerun)
 }
 
 /// The cases that pull a metric down, as lines for a floor message.
