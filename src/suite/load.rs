@@ -246,6 +246,15 @@ struct Check<'a> {
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
+/// A problem just recorded, to which a hint may be added.
+struct Reported<'p>(&'p mut Diagnostic);
+
+impl Reported<'_> {
+    fn hint(self, hint: impl Into<String>) {
+        self.0.hint = Some(hint.into());
+    }
+}
+
 /// A case from either source, before validation.
 struct Draft {
     at: Location,
@@ -291,10 +300,11 @@ impl<'a> Check<'a> {
         Location::of_span(self.file, self.source, span)
     }
 
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) {
-        let mut problem = Diagnostic::new(message).at(self.at(span));
-        problem.hint = hint;
+    /// Records a problem at `span`; chain `.hint(..)` to say what to do about it.
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> Reported<'_> {
+        let problem = Diagnostic::new(message).at(self.at(span));
         self.problems.push(problem);
+        Reported(self.problems.last_mut().expect("just pushed"))
     }
 
     fn wrong_type(&mut self, key: &str, wanted: &str, value: &Value<'_>) {
@@ -302,7 +312,6 @@ impl<'a> Check<'a> {
         self.error(
             value.span(),
             format!("`{key}` must be {wanted}, found {found}"),
-            None,
         );
     }
 
@@ -317,11 +326,8 @@ impl<'a> Check<'a> {
             Some(guess) => format!("did you mean `{guess}`?"),
             None => format!("known keys {place}: {}", known.join(", ")),
         };
-        self.error(
-            key.span(),
-            format!("unknown key `{name}` {place}"),
-            Some(hint),
-        );
+        self.error(key.span(), format!("unknown key `{name}` {place}"))
+            .hint(hint);
     }
 
     fn string(&mut self, key: &str, value: &Value<'_>) -> Option<String> {
@@ -356,11 +362,7 @@ impl<'a> Check<'a> {
             }
         };
         if parsed.is_none_or(|n| !n.is_finite()) {
-            self.error(
-                value.span(),
-                format!("`{key}` must be a finite number"),
-                None,
-            );
+            self.error(value.span(), format!("`{key}` must be a finite number"));
             return None;
         }
         parsed
@@ -380,7 +382,6 @@ impl<'a> Check<'a> {
                 self.error(
                     value.span(),
                     format!("`{key}` must be a whole number of at least {min}"),
-                    None,
                 );
                 None
             }
@@ -396,14 +397,15 @@ impl<'a> Check<'a> {
         for item in items.iter() {
             match item.get_ref() {
                 DeValue::String(text) => out.push((text.to_string(), item.span())),
-                other => self.error(
-                    item.span(),
-                    format!(
-                        "every item of `{key}` must be a string, found {}",
-                        other.type_str()
-                    ),
-                    None,
-                ),
+                other => {
+                    self.error(
+                        item.span(),
+                        format!(
+                            "every item of `{key}` must be a string, found {}",
+                            other.type_str()
+                        ),
+                    );
+                }
             }
         }
         (out.len() == items.len()).then_some(out)
@@ -430,10 +432,10 @@ impl<'a> Check<'a> {
                     .last()
                     .unwrap_or_default()
                     .to_string();
-                self.error(
-                    value.span(),
-                    format!("`{key}` is not a valid regular expression: {detail}"),
-                    Some("the syntax is that of the Rust regex crate; escape `\\` as `\\\\` in basic strings or use a 'literal string'".to_string()),
+                let message = format!("`{key}` is not a valid regular expression: {detail}");
+                self.error(value.span(), message).hint(
+                    "the syntax is that of the Rust regex crate; \
+                     escape `\\` as `\\\\` in basic strings or use a 'literal string'",
                 );
                 None
             }
@@ -458,13 +460,18 @@ impl<'a> Check<'a> {
                 "name" => name = self.string(k, value).map(|n| (n, value.span())),
                 "task" => task = self.string(k, value).map(|t| (t, value.span())),
                 "description" => description = self.string(k, value),
-                "labels" => labels = self.strings(k, value).map(|l| (l, value.span())).map(|(l, s)| {
-                    if l.is_empty() {
-                        self.error(s, "`labels` is empty", Some("list the labels the model may answer, e.g. labels = [\"negative\", \"positive\"]".into()));
+                "labels" => {
+                    labels = self.strings(k, value);
+                    if labels.as_ref().is_some_and(Vec::is_empty) {
+                        self.error(value.span(), "`labels` is empty").hint(
+                            "list the labels the model may answer, \
+                             e.g. labels = [\"negative\", \"positive\"]",
+                        );
                     }
-                    l
-                }),
-                "positive_label" => positive_label = self.string(k, value).map(|p| (p, value.span())),
+                }
+                "positive_label" => {
+                    positive_label = self.string(k, value).map(|p| (p, value.span()))
+                }
                 "label_pattern" => label_pattern = Some(value),
                 "cases_file" => cases_file = self.string(k, value).map(|p| (p, value.span())),
                 "fail_on" => fail_on = self.fail_on(value).unwrap_or_default(),
@@ -475,44 +482,38 @@ impl<'a> Check<'a> {
             }
         }
 
-        let name = match name {
-            Some((name, span)) => {
-                if !valid_suite_name(&name) {
-                    self.error(
-                        span,
-                        format!("suite name `{name}` may hold only a-z, 0-9, `_` and `-`"),
-                        Some(format!(
+        let name =
+            match name {
+                Some((name, span)) => {
+                    if !valid_suite_name(&name) {
+                        self.error(
+                            span,
+                            format!("suite name `{name}` may hold only a-z, 0-9, `_` and `-`"),
+                        )
+                        .hint(format!(
                             "for example name = \"{}\"",
                             suggest_suite_name(&name)
-                        )),
-                    );
+                        ));
+                    }
+                    name
                 }
-                name
-            }
-            None => {
-                if !valid_suite_name(stem) {
-                    self.error(
-                        0..0,
-                        format!(
+                None => {
+                    if !valid_suite_name(stem) {
+                        self.error(0..0, format!(
                             "the file name `{stem}` is not a valid suite name (a-z, 0-9, `_`, `-`)"
-                        ),
-                        Some(format!(
+                        )).hint(format!(
                             "rename the file or set name = \"{}\"",
                             suggest_suite_name(stem)
-                        )),
-                    );
+                        ));
+                    }
+                    stem.to_string()
                 }
-                stem.to_string()
-            }
-        };
+            };
 
         let task = match task {
             None => {
-                self.error(
-                    0..0,
-                    "the suite has no `task`",
-                    Some("add task = \"classify\" or task = \"generate\"".into()),
-                );
+                self.error(0..0, "the suite has no `task`")
+                    .hint("add task = \"classify\" or task = \"generate\"");
                 None
             }
             Some((task, span)) => match task.as_str() {
@@ -523,7 +524,8 @@ impl<'a> Check<'a> {
                         Some(guess) => format!("did you mean `{guess}`?"),
                         None => "the tasks are classify and generate".to_string(),
                     };
-                    self.error(span, format!("unknown task `{other}`"), Some(hint));
+                    self.error(span, format!("unknown task `{other}`"))
+                        .hint(hint);
                     None
                 }
             },
@@ -535,11 +537,7 @@ impl<'a> Check<'a> {
         }
         let positive_label = positive_label.and_then(|(label, span)| {
             if task == Some(Task::Generate) {
-                self.error(
-                    span,
-                    "`positive_label` applies to classify suites only",
-                    None,
-                );
+                self.error(span, "`positive_label` applies to classify suites only");
                 return None;
             }
             let found = labels_list.iter().position(|l| *l == label);
@@ -550,19 +548,31 @@ impl<'a> Check<'a> {
                         "positive_label `{label}` is not one of the labels [{}]",
                         labels_list.join(", ")
                     ),
-                    None,
                 );
             }
             found
         });
         let label_pattern = label_pattern.and_then(|value| {
             if task == Some(Task::Generate) {
-                self.error(value.span(), "`label_pattern` applies to classify suites only", None);
+                self.error(
+                    value.span(),
+                    "`label_pattern` applies to classify suites only",
+                );
                 return None;
             }
             let regex = self.regex("label_pattern", value)?;
             if regex.captures_len() != 2 {
-                self.error(value.span(), format!("`label_pattern` must have exactly one capture group, it has {}", regex.captures_len() - 1), Some("wrap the part that holds the label in (...) and make other groups non-capturing: (?:...)".into()));
+                self.error(
+                    value.span(),
+                    format!(
+                        "`label_pattern` must have exactly one capture group, it has {}",
+                        regex.captures_len() - 1
+                    ),
+                )
+                .hint(
+                    "wrap the part that holds the label in (...) \
+ and make other groups non-capturing: (?:...)",
+                );
                 return None;
             }
             Some(regex)
@@ -572,7 +582,10 @@ impl<'a> Check<'a> {
         let (model, prompt) = match model {
             Some((_, value)) => self.model(value, &suite_dir, options)?,
             None => {
-                self.error(0..0, "the suite has no [model] table", Some("add [model] with provider = \"command\" and command = [...]; see the suite reference in README.md".into()));
+                self.error(0..0, "the suite has no [model] table").hint(
+                    "add [model] with provider = \"command\" and command = [...]; \
+ see the suite reference in README.md",
+                );
                 return None;
             }
         };
@@ -597,11 +610,8 @@ impl<'a> Check<'a> {
         if let Some((path, span)) = cases_file {
             let full = suite_dir.join(&path);
             if full.is_dir() {
-                self.error(
-                    span,
-                    format!("cases file `{path}` is a folder, not a file"),
-                    Some("cases_file names a .jsonl or .csv file".into()),
-                );
+                self.error(span, format!("cases file `{path}` is a folder, not a file"))
+                    .hint("cases_file names a .jsonl or .csv file");
             } else if !full.is_file() {
                 self.error(
                     span,
@@ -609,8 +619,8 @@ impl<'a> Check<'a> {
                         "cases file `{path}` not found (looked for {})",
                         full.display()
                     ),
-                    Some("cases_file is relative to the suite file's folder".into()),
-                );
+                )
+                .hint("cases_file is relative to the suite file's folder");
             } else {
                 match cases_file::read(&full) {
                     Ok(rows) => drafts.extend(rows.into_iter().map(Draft::from_row)),
@@ -619,11 +629,8 @@ impl<'a> Check<'a> {
             }
         }
         if drafts.is_empty() && self.problems.is_empty() {
-            self.error(
-                0..0,
-                "the suite has no cases",
-                Some("add [[case]] entries or a cases_file".into()),
-            );
+            self.error(0..0, "the suite has no cases")
+                .hint("add [[case]] entries or a cases_file");
         }
 
         let cases = self.cases(drafts, task, &labels_list, &prompt);
@@ -652,7 +659,13 @@ impl<'a> Check<'a> {
             match kind.as_str() {
                 "case" => fail_on.case = true,
                 "floor" => fail_on.floor = true,
-                other => self.error(span, format!("unknown kind `{other}` in fail_on"), Some("fail_on lists what fails the run: \"case\" (a case's own verdict) and \"floor\" (a metric floor)".into())),
+                other => {
+                    self.error(span, format!("unknown kind `{other}` in fail_on"))
+                        .hint(
+                            "fail_on lists what fails the run: \"case\" (a case's own verdict) \
+ and \"floor\" (a metric floor)",
+                        );
+                }
             }
         }
         Some(fail_on)
@@ -660,28 +673,28 @@ impl<'a> Check<'a> {
 
     fn check_labels(&mut self, task: Option<Task>, labels: Option<&[(String, Range<usize>)]>) {
         match (task, labels) {
-            (Some(Task::Classify), None) => self.error(
-                0..0,
-                "a classify suite needs `labels`",
-                Some("add labels = [\"negative\", \"positive\"], in confusion-matrix order".into()),
-            ),
+            (Some(Task::Classify), None) => {
+                self.error(0..0, "a classify suite needs `labels`")
+                    .hint("add labels = [\"negative\", \"positive\"], in confusion-matrix order");
+            }
             (Some(Task::Generate), Some(labels)) => {
                 let span = labels.first().map_or(0..0, |(_, s)| s.clone());
-                self.error(span, "`labels` applies to classify suites only", None);
+                self.error(span, "`labels` applies to classify suites only");
             }
             (_, Some(labels)) => {
                 for (i, (label, span)) in labels.iter().enumerate() {
                     if label.trim().is_empty() || label == "<invalid>" {
-                        self.error(
-                            span.clone(),
-                            format!("`{label}` cannot be a label"),
-                            Some("`<invalid>` is reserved for outputs that match no label".into()),
-                        );
+                        self.error(span.clone(), format!("`{label}` cannot be a label"))
+                            .hint("`<invalid>` is reserved for outputs that match no label");
                     } else if labels[..i]
                         .iter()
                         .any(|(l, _)| l.to_lowercase() == label.to_lowercase())
                     {
-                        self.error(span.clone(), format!("label `{label}` is listed twice"), Some("labels are matched without regard to case, so they must differ in more than case".into()));
+                        self.error(span.clone(), format!("label `{label}` is listed twice"))
+                            .hint(
+                                "labels are matched without regard to case, \
+ so they must differ in more than case",
+                            );
                     }
                 }
             }
@@ -747,15 +760,16 @@ impl<'a> Check<'a> {
                                 span.start + i..span.start + i + placeholder.text.len()
                             });
                         let hint = if placeholder.text.contains("expected") {
-                            "the expected answer is never shown to the model; the placeholders are {{input}} and {{vars.NAME}}"
+                            "the expected answer is never shown to the model; \
+ the placeholders are {{input}} and {{vars.NAME}}"
                         } else {
                             "the placeholders are {{input}} and {{vars.NAME}}"
                         };
                         self.error(
                             at,
                             format!("unknown placeholder `{}` in the prompt", placeholder.text),
-                            Some(hint.to_string()),
-                        );
+                        )
+                        .hint(hint);
                     }
                     Template::default()
                 }
@@ -764,7 +778,7 @@ impl<'a> Check<'a> {
 
         let timeout = match timeout_s {
             Some((t, span)) if t <= 0.0 => {
-                self.error(span, "`timeout_s` must be more than 0", None);
+                self.error(span, "`timeout_s` must be more than 0");
                 Duration::from_secs_f64(DEFAULT_TIMEOUT_S)
             }
             Some((t, _)) => Duration::from_secs_f64(t),
@@ -774,7 +788,10 @@ impl<'a> Check<'a> {
         let concurrency = concurrency.unwrap_or(default_concurrency);
 
         let Some((provider, provider_span)) = provider else {
-            self.error(value.span(), "[model] has no `provider`", Some("add provider = \"command\" (a program of yours) or provider = \"fn\" (a Rust closure on the harness)".into()));
+            self.error(value.span(), "[model] has no `provider`").hint(
+                "add provider = \"command\" (a program of yours) \
+ or provider = \"fn\" (a Rust closure on the harness)",
+            );
             return None;
         };
         if provider != "command" && provider != "fn" {
@@ -782,11 +799,8 @@ impl<'a> Check<'a> {
                 Some(guess) => format!("did you mean `{guess}`?"),
                 None => "the providers are command and fn".to_string(),
             };
-            self.error(
-                provider_span,
-                format!("unknown provider `{provider}`"),
-                Some(hint),
-            );
+            self.error(provider_span, format!("unknown provider `{provider}`"))
+                .hint(hint);
             return None;
         }
         for (owner, span) in specific {
@@ -795,7 +809,6 @@ impl<'a> Check<'a> {
                 self.error(
                     span,
                     format!("`{key}` belongs to provider `{owner}`, not `{provider}`"),
-                    None,
                 );
             }
         }
@@ -805,13 +818,15 @@ impl<'a> Check<'a> {
                 self.error(
                     provider_span,
                     "provider `command` needs `command = [\"program\", \"arg\", ...]`",
-                    None,
                 );
                 return None;
             };
             let argv: Vec<String> = argv.into_iter().map(|(a, _)| a).collect();
             let Some(first) = argv.first() else {
-                self.error(argv_span, "`command` is empty", Some("give the program and its arguments, e.g. command = [\"python3\", \"model.py\"]".into()));
+                self.error(argv_span, "`command` is empty").hint(
+                    "give the program and its arguments, \
+ e.g. command = [\"python3\", \"model.py\"]",
+                );
                 return None;
             };
             let program = match resolve_program(first, suite_dir) {
@@ -834,8 +849,8 @@ impl<'a> Check<'a> {
                     self.error(
                         argv_span,
                         format!("command not found: `{first}` is not an executable {place}"),
-                        Some(hint),
-                    );
+                    )
+                    .hint(hint);
                     return None;
                 }
             };
@@ -845,7 +860,11 @@ impl<'a> Check<'a> {
                     "lines" => Protocol::Lines,
                     "once" => Protocol::Once,
                     other => {
-                        self.error(span, format!("unknown protocol `{other}`"), Some("protocol is \"lines\" (a long-lived process, JSON lines) or \"once\" (a process per case)".into()));
+                        self.error(span, format!("unknown protocol `{other}`"))
+                            .hint(
+                                "protocol is \"lines\" (a long-lived process, JSON lines) \
+ or \"once\" (a process per case)",
+                            );
                         Protocol::Lines
                     }
                 },
@@ -863,19 +882,32 @@ impl<'a> Check<'a> {
                 self.error(
                     provider_span,
                     "provider `fn` needs `name`, the name the closure is registered under",
-                    None,
                 );
                 return None;
             };
             match &options.functions {
-                None => self.error(provider_span, "provider `fn` runs a Rust closure registered on evalgate::Harness, which exists only under `cargo test`", Some("run this suite with `cargo test`, or use provider = \"command\" for the CLI".into())),
+                None => {
+                    let message = "provider `fn` runs a Rust closure registered on \
+                                   evalgate::Harness, which exists only under `cargo test`";
+                    self.error(provider_span, message).hint(
+                        "run this suite with `cargo test`, or use provider = \"command\" for the CLI",
+                    );
+                }
                 Some(registered) if !registered.contains(&name) => {
                     let hint = if registered.is_empty() {
                         format!("register it in the test target: .model(\"{name}\", |req| ...)")
                     } else {
-                        format!("registered models: {}; or register it with .model(\"{name}\", |req| ...)", registered.join(", "))
+                        format!(
+                            "registered models: {}; \
+ or register it with .model(\"{name}\", |req| ...)",
+                            registered.join(", ")
+                        )
                     };
-                    self.error(name_span, format!("no model named `{name}` is registered on the harness"), Some(hint));
+                    self.error(
+                        name_span,
+                        format!("no model named `{name}` is registered on the harness"),
+                    )
+                    .hint(hint);
                 }
                 Some(_) => {}
             }
@@ -915,11 +947,8 @@ impl<'a> Check<'a> {
                 } else {
                     format!("metrics for {} suites: {}", task.name(), known.join(", "))
                 };
-                self.error(
-                    key.span(),
-                    format!("unknown metric `{name}` in [floors]"),
-                    Some(hint),
-                );
+                self.error(key.span(), format!("unknown metric `{name}` in [floors]"))
+                    .hint(hint);
                 continue;
             };
             let bound = match value.get_ref() {
@@ -928,7 +957,15 @@ impl<'a> Check<'a> {
                         continue;
                     };
                     if metric.lower_is_better() {
-                        self.error(value.span(), format!("`{name}` is better when lower, so a bare number (a minimum) cannot be meant"), Some(format!("write {name} = {{ max = {} }}", self.source[value.span()].trim())));
+                        let written = self.source[value.span()].trim().to_string();
+                        self.error(
+                            value.span(),
+                            format!(
+                                "`{name}` is better when lower, \
+ so a bare number (a minimum) cannot be meant"
+                            ),
+                        )
+                        .hint(format!("write {name} = {{ max = {written} }}"));
                         continue;
                     }
                     Bound {
@@ -953,7 +990,6 @@ impl<'a> Check<'a> {
                         self.error(
                             value.span(),
                             format!("the floor of `{name}` sets neither min nor max"),
-                            None,
                         );
                         continue;
                     }
@@ -978,21 +1014,22 @@ impl<'a> Check<'a> {
                         Scale::Proportion => "between 0 and 1",
                         Scale::Count => "0 or more",
                     };
-                    self.error(
+                    let reported = self.error(
                         value.span(),
                         format!(
                             "floor {} for `{name}` is out of range: it must be {range}",
                             number(limit)
                         ),
-                        (metric.scale() == Scale::Proportion && (2.0..=100.0).contains(&limit))
-                            .then(|| {
-                                format!(
-                                    "write proportions as fractions: {} rather than {}",
-                                    number(limit / 100.0),
-                                    number(limit)
-                                )
-                            }),
                     );
+                    let looks_like_percent =
+                        metric.scale() == Scale::Proportion && (2.0..=100.0).contains(&limit);
+                    if looks_like_percent {
+                        let fraction = number(limit / 100.0);
+                        reported.hint(format!(
+                            "write proportions as fractions: {fraction} rather than {}",
+                            number(limit)
+                        ));
+                    }
                 }
             }
             if let (Some(min), Some(max)) = (bound.min, bound.max)
@@ -1005,7 +1042,6 @@ impl<'a> Check<'a> {
                         number(min),
                         number(max)
                     ),
-                    None,
                 );
             }
             let line = self.at(key.span()).line;
@@ -1152,7 +1188,14 @@ impl<'a> Check<'a> {
             }
             for var in &needed_vars {
                 if !draft.vars.contains_key(*var) {
-                    self.problems.push(Diagnostic::new(format!("case `{id}` has no var `{var}`, which the prompt uses as {{{{vars.{var}}}}}")).at(at.clone()).hint(format!("add vars = {{ {var} = \"...\" }} to the case, or a `{var}` column to the cases file")));
+                    let message = format!(
+                        "case `{id}` has no var `{var}`, used by the prompt as {{{{vars.{var}}}}}"
+                    );
+                    let hint = format!(
+                        "add vars = {{ {var} = \"...\" }} to the case, or a `{var}` column to the cases file"
+                    );
+                    self.problems
+                        .push(Diagnostic::new(message).at(at.clone()).hint(hint));
                 }
             }
             let expected = match (task, draft.expected) {
@@ -1186,7 +1229,14 @@ impl<'a> Check<'a> {
                     found
                 }
                 (Task::Generate, Some((_, label_at))) => {
-                    self.problems.push(Diagnostic::new(format!("case `{id}`: `expected` is for classify suites")).at(label_at).hint("for generate, check the output with equals, contains, not_contains, regex, max_chars or json"));
+                    self.problems.push(
+                        Diagnostic::new(format!("case `{id}`: `expected` is for classify suites"))
+                            .at(label_at)
+                            .hint(
+                                "for generate, check the output with equals, contains, \
+ not_contains, regex, max_chars or json",
+                            ),
+                    );
                     None
                 }
                 (Task::Generate, None) => None,
