@@ -458,3 +458,30 @@ fn default_paths_read_suites_folder() {
         .unwrap();
     assert_eq!(String::from_utf8(output.stdout).unwrap(), "one::x\n");
 }
+
+#[test]
+fn a_model_that_stops_reading_times_out_instead_of_hanging() {
+    // A request larger than a pipe's buffer to a process that never reads its stdin.
+    for protocol in ["lines", "once"] {
+        let dir = tempfile::tempdir().unwrap();
+        let model =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/scripted.py");
+        let input = "x".repeat(200_000);
+        std::fs::write(
+            dir.path().join("deaf.toml"),
+            format!(
+                "task = \"generate\"\n[model]\nprovider = \"command\"\ncommand = [{:?}, \"deaf\"]\n\
+                 protocol = \"{protocol}\"\ntimeout_s = 0.5\n[[case]]\nid = \"big\"\ninput = \"{input}\"\n",
+                model.display().to_string()
+            ),
+        )
+        .unwrap();
+        let run = evalgate(&["run", dir.path().join("deaf.toml").to_str().unwrap()]);
+        assert_eq!(run.code, Some(1), "{protocol}: {}", run.show());
+        let error = run.case("deaf", "big")["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("the model process gave no answer within 0.5 s"),
+            "{protocol}: {error}"
+        );
+    }
+}

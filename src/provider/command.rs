@@ -17,8 +17,8 @@ use super::{ModelError, Provider, Request};
 use crate::suite::Protocol;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,22 +93,12 @@ impl CommandProvider {
     fn call_lines(&self, request: &Request) -> Result<String, ModelError> {
         let line = request_line(request);
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let reused = pooled.is_some();
-        let mut process = match pooled {
+        // A pooled process may have died while idle; it is replaced, not reported.
+        let mut process = match pooled.and_then(LineProcess::if_running) {
             Some(process) => process,
             None => LineProcess::start(self)?,
         };
-        if process.send(&line).is_err() {
-            // A pooled process may have died while idle: one fresh start, then give up.
-            let failure = process.failure("the model process closed its stdin", &self.describe());
-            if !reused {
-                return Err(failure);
-            }
-            process = LineProcess::start(self)?;
-            if process.send(&line).is_err() {
-                return Err(process.failure("the model process closed its stdin", &self.describe()));
-            }
-        }
+        process.send(line);
         let mark = process.stderr_mark;
         match process.lines.recv_timeout(self.timeout) {
             Ok(answer) => match parse_answer(&answer) {
@@ -212,7 +202,7 @@ impl Drop for CommandProvider {
         let mut processes = std::mem::take(self.idle.get_mut().unwrap_or_else(|e| e.into_inner()));
         // Close every stdin first so the processes exit together, then reap them.
         for process in &mut processes {
-            process.stdin.take();
+            process.requests.take();
         }
         let deadline = Instant::now() + Duration::from_millis(200);
         for mut process in processes {
@@ -226,7 +216,9 @@ impl Drop for CommandProvider {
 /// One long-lived model process of the `lines` protocol.
 struct LineProcess {
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// Requests for the thread that writes them to stdin; dropping it closes stdin. A thread
+    /// writes so that a process that stops reading cannot block the caller past its timeout.
+    requests: Option<Sender<Vec<u8>>>,
     /// Lines of stdout, without their newline; the channel closes when stdout does.
     lines: Receiver<Vec<u8>>,
     stderr: Arc<StderrTail>,
@@ -260,20 +252,48 @@ impl LineProcess {
                 }
             }
         });
-        let stdin = child.stdin.take();
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let (requests, pending) = mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            for request in pending {
+                if stdin
+                    .write_all(&request)
+                    .and_then(|()| stdin.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
         Ok(LineProcess {
             child,
-            stdin,
+            requests: Some(requests),
             lines,
             stderr,
             stderr_mark: 0,
         })
     }
 
-    fn send(&mut self, line: &str) -> std::io::Result<()> {
-        let stdin = self.stdin.as_mut().ok_or(std::io::ErrorKind::BrokenPipe)?;
-        stdin.write_all(line.as_bytes())?;
-        stdin.flush()
+    /// Queues a request line. If the process is gone, its stdout closes and the caller's
+    /// wait for the answer reports that.
+    fn send(&mut self, line: String) {
+        if let Some(requests) = &self.requests {
+            let _ = requests.send(line.into_bytes());
+        }
+    }
+
+    /// The process, if it has not exited; lines it wrote while idle are dropped, so the next
+    /// answer read is the answer to the next request.
+    fn if_running(mut self) -> Option<LineProcess> {
+        let exited = !matches!(self.child.try_wait(), Ok(None));
+        let closed = loop {
+            match self.lines.try_recv() {
+                Ok(_stray) => continue,
+                Err(mpsc::TryRecvError::Empty) => break false,
+                Err(mpsc::TryRecvError::Disconnected) => break true,
+            }
+        };
+        (!exited && !closed).then_some(self)
     }
 
     fn kill(&mut self) {
@@ -283,7 +303,7 @@ impl LineProcess {
 
     /// The error for a process that went away: its exit status and last stderr lines.
     fn failure(mut self, what: &str, command: &str) -> ModelError {
-        self.stdin.take();
+        self.requests.take();
         let status = wait_until(&mut self.child, Instant::now() + EXIT_GRACE);
         if status.is_none() {
             kill(&mut self.child);
@@ -304,7 +324,7 @@ impl LineProcess {
 
 impl Drop for LineProcess {
     fn drop(&mut self) {
-        self.stdin.take();
+        self.requests.take();
         if !matches!(self.child.try_wait(), Ok(Some(_))) {
             kill(&mut self.child);
         }
