@@ -12,10 +12,10 @@ JSON line on stdout per request, flushed at once:
     <- {"id": "c1", "input": "I loved it!", "prompt": "..", "vars": {}}
 
     python3 lexicon.py            # mode "classify" (default)
-    -> {"output": "positive"}
+    -> {"id": "c1", "output": "positive"}
 
     python3 lexicon.py explain    # mode "explain"
-    -> {"output": "{\"label\": \"positive\", \"score\": 3.3, \"evidence\": [\"loved\"]}"}
+    -> {"id": "c1", "output": "{\"label\": \"positive\", ...}"}
 
 The text classified is the request's `input`; `prompt` and `vars` are ignored.
 A line that is not a valid request is answered with {"error": ".."} and the
@@ -404,9 +404,12 @@ def respond(line, mode):
         return {"error": "request has no string field \"input\""}
     label, score, evidence = analyse(text)
     if mode == "classify":
-        return {"output": label}
-    return {"output": json.dumps(
-        {"label": label, "score": score, "evidence": evidence})}
+        output = label
+    else:
+        output = json.dumps(
+            {"label": label, "score": score, "evidence": evidence})
+    # Echoing the request's id lets evalgate check that answers stay in step.
+    return {"id": req.get("id"), "output": output}
 
 
 def main(argv):

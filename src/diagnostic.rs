@@ -102,21 +102,15 @@ impl fmt::Display for Diagnostic {
                 location.column
             )?;
             if let Some(text) = &location.source_line {
-                let shown: String = text.chars().take(200).collect();
+                let shown: String = text.chars().take(200).map(tab_as_space).collect();
                 let marker_at = (location.column - 1).min(shown.chars().count());
-                let before: String = shown.chars().take(marker_at).map(tab_as_space).collect();
                 let width = location
                     .width
                     .min(shown.chars().count().saturating_sub(marker_at))
                     .max(1);
                 writeln!(f, "{pad} |")?;
                 writeln!(f, "{number} | {shown}")?;
-                writeln!(
-                    f,
-                    "{pad} | {}{}",
-                    " ".repeat(before.chars().count()),
-                    "^".repeat(width)
-                )?;
+                writeln!(f, "{pad} | {}{}", " ".repeat(marker_at), "^".repeat(width))?;
             }
         }
         if let Some(hint) = &self.hint {
@@ -200,6 +194,14 @@ mod tests {
             text.ends_with("= hint: did you mean `accuracy`?\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn tabs_keep_the_marker_under_its_text() {
+        let source = "\tacuracy = 0.8\n";
+        let d = Diagnostic::new("x").at(Location::of_span(Path::new("s.toml"), source, 1..8));
+        let text = d.to_string();
+        assert!(text.contains("1 |  acuracy = 0.8\n  |  ^^^^^^^\n"), "{text}");
     }
 
     #[test]

@@ -68,19 +68,17 @@ fn words(expected: &str, actual: &str) -> String {
             ChangeTag::Delete => removed.push_str(value),
             ChangeTag::Insert => added.push_str(value),
             ChangeTag::Equal => {
-                // Whitespace between two edits belongs to the edit, so it reads as one.
-                let between_edits = value.trim().is_empty()
-                    && (!removed.is_empty() || !added.is_empty())
+                // Whitespace between two replacements joins them into one, so `a b` → `x y`
+                // reads `[-a b-]{+x y+}`. It is text of both sides, so it goes to both.
+                let joins_replacements = value.trim().is_empty()
+                    && !removed.is_empty()
+                    && !added.is_empty()
                     && changes
                         .get(i + 1)
                         .is_some_and(|next| next.tag() != ChangeTag::Equal);
-                if between_edits {
-                    if !removed.is_empty() {
-                        removed.push_str(value);
-                    }
-                    if !added.is_empty() {
-                        added.push_str(value);
-                    }
+                if joins_replacements {
+                    removed.push_str(value);
+                    added.push_str(value);
                     continue;
                 }
                 flush(&mut out, &mut removed, &mut added);
@@ -108,6 +106,61 @@ mod tests {
     #[test]
     fn adjacent_word_edits_merge() {
         assert_eq!(inline("a b c d", "a x y d"), "a [-b c-]{+x y+} d");
+    }
+
+    /// The two texts, rebuilt from a word diff: the old side drops `{+...+}`, the new `[-...-]`.
+    fn sides(diff: &str) -> (String, String) {
+        let (mut old, mut new) = (String::new(), String::new());
+        let mut rest = diff;
+        while !rest.is_empty() {
+            if let Some(inner) = rest.strip_prefix("[-") {
+                let end = inner.find("-]").unwrap();
+                old.push_str(&inner[..end]);
+                rest = &inner[end + 2..];
+            } else if let Some(inner) = rest.strip_prefix("{+") {
+                let end = inner.find("+}").unwrap();
+                new.push_str(&inner[..end]);
+                rest = &inner[end + 2..];
+            } else {
+                let c = rest.chars().next().unwrap();
+                old.push(c);
+                new.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        (old, new)
+    }
+
+    #[test]
+    fn word_diff_keeps_both_texts_whole() {
+        assert_eq!(
+            sides(&inline("cat cat cat d a", "b d a cat c")),
+            ("cat cat cat d a".to_string(), "b d a cat c".to_string())
+        );
+        // Random word strings over a small vocabulary, so that they share words.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let words = ["a", "b", "cat", "d", "é", "x"];
+        for _ in 0..5_000 {
+            let mut text = || {
+                let n = (next() % 7) as usize;
+                (0..n)
+                    .map(|_| words[(next() % 6) as usize])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let (old, new) = (text(), text());
+            assert_eq!(
+                sides(&inline(&old, &new)),
+                (old.clone(), new.clone()),
+                "{old:?} → {new:?}"
+            );
+        }
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub struct Totals {
     pub failed: usize,
     pub errored: usize,
     pub ignored: usize,
-    /// Failed or errored, but the suite's `fail_on` does not let it fail the run.
+    /// Failed, but the suite's `fail_on` does not let it fail the run.
     pub not_gating: usize,
 }
 
@@ -178,7 +178,7 @@ impl RunResults {
                     .finished(s, c)
                     .filter(|_| !plan.ignored.contains(&(s, c)));
                 let verdict = outcome.map(|o| o.verdict(case));
-                let gating = suite.fail_on.case;
+                let gating = session.case_gates(s, c);
                 count(&mut summary, verdict, gating);
                 cases.push(case_result(session, s, c, outcome, gating));
             }
@@ -374,6 +374,17 @@ impl GitInfo {
             dirty,
         })
     }
+}
+
+/// Whether results can be written at `path`, checked before anything runs: its folder can be
+/// created and written, and it is not itself a folder.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::other("it is a folder"));
+    }
+    let probe = path.with_file_name(format!(".evalgate-probe.{}", std::process::id()));
+    write_atomically(&probe, b"")?;
+    std::fs::remove_file(probe)
 }
 
 /// Writes a file through a temporary sibling and a rename, creating the folder if needed.

@@ -182,7 +182,7 @@ fn broken_floor_exits_1_with_its_offenders() {
     );
     assert!(
         run.stdout
-            .contains("2 failed or errored without gating (fail_on = [\"floor\"])"),
+            .contains("2 failed without gating (fail_on = [\"floor\"])"),
         "{}",
         run.show()
     );
@@ -438,6 +438,24 @@ fn usage_errors_exit_2() {
         "{}",
         unwritable.show()
     );
+    // Checked before any model runs: nothing is printed and no model is called.
+    assert!(unwritable.stdout.is_empty(), "{}", unwritable.show());
+    assert!(unwritable.calls.is_empty(), "{}", unwritable.show());
+
+    let folder = tempfile::tempdir().unwrap();
+    let into_folder = evalgate(&[
+        "run",
+        &fixture("labels.toml"),
+        "--out",
+        folder.path().to_str().unwrap(),
+    ]);
+    assert_eq!(into_folder.code, Some(2), "{}", into_folder.show());
+    assert!(
+        into_folder.stderr.contains(": it is a folder"),
+        "{}",
+        into_folder.show()
+    );
+    assert!(into_folder.calls.is_empty(), "{}", into_folder.show());
 }
 
 #[test]
@@ -484,4 +502,114 @@ fn a_model_that_stops_reading_times_out_instead_of_hanging() {
             "{protocol}: {error}"
         );
     }
+}
+
+#[test]
+fn a_suite_named_by_bare_file_name_runs_in_its_folder() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli");
+    let scratch = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "labels.toml", "--out"])
+        .arg(scratch.path().join("results.json"))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("result: ok. 5 passed"), "{stdout}");
+}
+
+#[test]
+fn a_failed_model_call_gates_even_when_wrong_answers_do_not() {
+    let run = evalgate(&["run", &fixture("errors-gate.toml")]);
+    assert_eq!(run.code, Some(1), "{}", run.show());
+    let refused = run.case("errors-gate", "refused");
+    assert_eq!(refused["verdict"], "error");
+    assert_eq!(refused["gating"], true);
+    assert!(run.stdout.contains("---- errors-gate::refused ----\nthe model call failed: the model reported an error: model refused"), "{}", run.show());
+    assert!(
+        run.stdout
+            .contains("result: FAILED. 2 passed; 0 failed; 1 errored"),
+        "{}",
+        run.show()
+    );
+}
+
+#[test]
+fn answers_out_of_step_are_never_taken_for_another_case() {
+    let run = evalgate(&["run", &fixture("twice.toml")]);
+    for id in ["one", "two", "three", "four"] {
+        let case = run.case("twice", id);
+        match case["verdict"].as_str().unwrap() {
+            "pass" => assert_eq!(case["output"], id, "{}", run.show()),
+            "error" => assert!(
+                case["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("its answers are out of step"),
+                "{}",
+                run.show()
+            ),
+            other => panic!("{id}: {other}\n{}", run.show()),
+        }
+    }
+    assert_eq!(run.case("twice", "one")["verdict"], "pass");
+}
+
+#[test]
+fn a_timeout_kills_what_the_model_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("grandchild.pid");
+    std::fs::write(
+        dir.path().join("spawner.toml"),
+        "task = \"generate\"\n[model]\nprovider = \"command\"\nprotocol = \"once\"\ntimeout_s = 0.5\n\
+         command = [\"sh\", \"-c\", \"sleep 30 & echo $! > grandchild.pid; wait\"]\n\
+         [[case]]\nid = \"spawns\"\ninput = \"x\"\n",
+    )
+    .unwrap();
+    let run = evalgate(&["run", dir.path().join("spawner.toml").to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{}", run.show());
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    // The grandchild, reparented when its shell died, must be gone (or at most a zombie).
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let running = state.split_whitespace().nth(2).is_some_and(|s| s != "Z");
+    assert!(!running, "the model's own child {pid} still runs: {state}");
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["list", &fixture("labels.toml")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_suite_named_twice_is_loaded_once() {
+    let run = evalgate(&[
+        "list",
+        &fixture("weak.toml"),
+        &fixture("weak.toml"),
+        "tests/fixtures/cli/./weak.toml",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.show());
+    assert_eq!(run.stdout.lines().count(), 4, "{}", run.show());
 }

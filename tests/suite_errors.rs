@@ -57,6 +57,8 @@ error_kinds!(
     provider_key_mismatch,
     bad_suite_name,
     checks_on_classify,
+    several_problems,
+    unknown_task_still_checks_cases,
 );
 
 #[test]

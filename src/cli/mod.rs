@@ -119,9 +119,13 @@ fn list(args: SuiteArgs) -> ExitCode {
         Ok(session) => session,
         Err(problems) => return bad_input(&problems),
     };
-    for name in args.selection().names(&session) {
-        println!("{name}");
-    }
+    let names = args.selection().names(&session);
+    emit(
+        &names
+            .iter()
+            .map(|name| format!("{name}\n"))
+            .collect::<String>(),
+    );
     ExitCode::SUCCESS
 }
 
@@ -136,6 +140,14 @@ fn run(args: RunArgs) -> ExitCode {
             "`evalgate list` prints the test names; filters match parts of names unless --exact",
         )]);
     }
+    let out = args.out.unwrap_or_else(default_results_path);
+    if let Err(error) = crate::results::check_writable(&out) {
+        return bad_input(&[Diagnostic::new(format!(
+            "cannot write results to {}: {error}",
+            out.display()
+        ))
+        .hint("choose another place with --out PATH")]);
+    }
     let started = SystemTime::now();
     let clock = Instant::now();
     session.run_cases(&plan.cases);
@@ -145,19 +157,27 @@ fn run(args: RunArgs) -> ExitCode {
         session.evaluate(suite);
     }
     let results = RunResults::collect(&session, &plan, started, clock.elapsed());
-    print!("{}", crate::report::terminal::render(&results));
-    let out = args.out.unwrap_or_else(default_results_path);
+    // The results first: a reader that closes the terminal output early loses nothing.
     if let Err(error) = results.write(&out) {
         eprintln!("error: cannot write results to {}: {error}", out.display());
-        eprintln!(" = hint: choose another place with --out PATH");
         return ExitCode::from(2);
     }
-    println!("results: {}", out.display());
+    emit(&crate::report::terminal::render(&results));
+    emit(&format!("results: {}\n", out.display()));
     if results.failed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes to stdout; a closed stdout (`evalgate list | head -1`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 fn default_results_path() -> PathBuf {

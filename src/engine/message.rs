@@ -135,7 +135,7 @@ pub fn floor_failure(
                 text,
                 "{} = {}, which breaks its floor {}",
                 floor.name,
-                number(value),
+                floor.bound.show_value(value),
                 floor.bound.describe()
             );
         }

@@ -212,13 +212,23 @@ impl Session {
         self.runs[suite].evaluation.get()
     }
 
-    /// The verdict of one case test: `Ok`, or the failure message libtest shows. A failed case
-    /// of a suite whose `fail_on` leaves out "case" passes as a test (it still counts in metrics).
+    /// The verdict of one case test: `Ok`, or the failure message libtest shows. A wrong answer
+    /// in a suite whose `fail_on` leaves out "case" passes as a test (it still counts in the
+    /// metrics); a failed model call always fails.
     pub fn case_test(&self, suite: usize, case: usize) -> Result<(), String> {
         match self.case_message(suite, case) {
-            Some(message) if self.runs[suite].suite.fail_on.case => Err(message),
+            Some(message) if self.case_gates(suite, case) => Err(message),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the case's failure, if it failed, fails the run.
+    pub fn case_gates(&self, suite: usize, case: usize) -> bool {
+        let run = &self.runs[suite];
+        run.suite.fail_on.case
+            || self
+                .finished(suite, case)
+                .is_some_and(|o| o.verdict(&run.suite.cases[case]) == Verdict::Error)
     }
 
     /// The failure message of a case that did not pass, whether or not it gates.

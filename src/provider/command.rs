@@ -3,14 +3,19 @@
 //!
 //! - `protocol = "lines"`: long-lived processes. Each request is one JSON line on stdin,
 //!   `{"suite","id","input","prompt","vars"}`; the answer is one JSON line on stdout,
-//!   `{"output": "..."}` or `{"error": "..."}`. Processes are pooled: a caller takes an idle
-//!   process or starts one, so there is one process per concurrent worker.
+//!   `{"output": "..."}` or `{"error": "..."}`, optionally with the request's `"id"`, which is
+//!   then checked. Processes are pooled: a caller takes an idle process or starts one, so there
+//!   is one process per concurrent worker.
 //! - `protocol = "once"`: a process per case. The prompt goes to stdin, stdout is the output
 //!   (one trailing newline removed); a non-zero exit status fails the case. The suite and case
 //!   id are in the environment as `EVALGATE_SUITE` and `EVALGATE_CASE`.
 //!
-//! Every call has a timeout. A process that times out, crashes, or answers with something that
-//! is not a response fails that case only: it is killed and a fresh one serves the next case.
+//! Every call has a timeout, which for a fresh process includes its start-up. A process that
+//! times out, crashes, writes more than [`MAX_OUTPUT_BYTES`] without a newline, or answers with
+//! something that is not a response fails that case only: it is killed, with every process it
+//! started (each model runs in a process group of its own), and a fresh one serves the next
+//! case. A pooled process found to have exited, or to have written lines nobody asked for, is
+//! replaced before it gets a request.
 //! The last lines the process wrote to stderr are kept for the failure message.
 
 use super::{ModelError, Provider, Request};
@@ -22,6 +27,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+/// The longest output (a `lines` answer line, or a `once` stdout) a model may write: larger
+/// ones fail the case rather than exhaust memory.
+pub const MAX_OUTPUT_BYTES: usize = 64 * 1024 * 1024;
 /// How much of a process's stderr is kept.
 const STDERR_KEPT_BYTES: usize = 16 * 1024;
 /// How many stderr lines a failure message shows.
@@ -36,6 +44,16 @@ pub struct CommandProvider {
     protocol: Protocol,
     timeout: Duration,
     idle: Mutex<Vec<LineProcess>>,
+}
+
+/// How one request to a `lines` process ended.
+enum Exchange {
+    /// The process answered: the output or the model's own error. The process is fine.
+    Answered(Result<String, ModelError>),
+    /// The process misbehaved (timeout, garbage, an overlong line) and was killed.
+    Broken(ModelError),
+    /// The process closed its stdout without answering.
+    Gone,
 }
 
 impl CommandProvider {
@@ -56,15 +74,24 @@ impl CommandProvider {
         }
     }
 
-    fn command(&self) -> Command {
+    fn spawn(&self, environment: &[(&str, &str)]) -> Result<Child, ModelError> {
         let mut command = Command::new(&self.program);
         command
             .args(&self.args)
             .current_dir(&self.dir)
+            .envs(environment.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        command
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // A group of its own, so a timeout kills whatever the model started too.
+            command.process_group(0);
+        }
+        command.spawn().map_err(|error| {
+            ModelError::new(format!("cannot start `{}`: {error}", self.describe()))
+        })
     }
 
     fn describe(&self) -> String {
@@ -74,16 +101,10 @@ impl CommandProvider {
             .join(" ")
     }
 
-    fn spawn(&self, command: &mut Command) -> Result<Child, ModelError> {
-        command.spawn().map_err(|error| {
-            ModelError::new(format!("cannot start `{}`: {error}", self.describe()))
-        })
-    }
-
-    fn timeout_error(&self, stderr: &StderrTail, mark: u64) -> ModelError {
+    fn timeout_error(&self, stderr: &StderrTail, mark: u64, then: &str) -> ModelError {
         ModelError {
             message: format!(
-                "the model process gave no answer within {} s (timeout_s); it was killed and will be restarted",
+                "the model process gave no answer within {} s (timeout_s); {then}",
                 self.timeout.as_secs_f64()
             ),
             stderr: stderr.since(mark),
@@ -93,53 +114,64 @@ impl CommandProvider {
     fn call_lines(&self, request: &Request) -> Result<String, ModelError> {
         let line = request_line(request);
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        // A pooled process may have died while idle; it is replaced, not reported.
-        let mut process = match pooled.and_then(LineProcess::if_running) {
+        let mut process = match pooled.and_then(LineProcess::if_in_step) {
             Some(process) => process,
             None => LineProcess::start(self)?,
         };
+        // No second try when the process goes away: it may have crashed on this very request,
+        // and each case calls its model once.
+        match self.exchange(&mut process, &line, &request.case_id) {
+            Exchange::Answered(result) => {
+                process.stderr_mark = process.stderr.total();
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(process);
+                result
+            }
+            Exchange::Broken(error) => Err(error),
+            Exchange::Gone => Err(process.failure(&self.describe())),
+        }
+    }
+
+    fn exchange(&self, process: &mut LineProcess, line: &str, id: &str) -> Exchange {
         process.send(line);
         let mark = process.stderr_mark;
+        let broken = |process: &mut LineProcess, message: String| {
+            process.kill();
+            let stderr = process.stderr.since(mark);
+            Exchange::Broken(ModelError { message, stderr })
+        };
         match process.lines.recv_timeout(self.timeout) {
-            Ok(answer) => match parse_answer(&answer) {
-                Ok(result) => {
-                    process.stderr_mark = process.stderr.total();
-                    self.idle
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(process);
-                    result.map_err(|message| ModelError {
-                        message: format!("the model reported an error: {message}"),
-                        stderr: None,
-                    })
-                }
-                Err(problem) => {
-                    let stderr = process.stderr.since(mark);
-                    drop(process);
-                    Err(ModelError {
-                        message: problem,
-                        stderr,
-                    })
-                }
+            Ok(Line::Text(answer)) => match parse_answer(&answer, id) {
+                Ok(result) => Exchange::Answered(result.map_err(|message| {
+                    ModelError::new(format!("the model reported an error: {message}"))
+                })),
+                Err(problem) => broken(process, problem),
             },
+            Ok(Line::TooLong) => broken(
+                process,
+                format!(
+                    "the model process wrote more than {} MiB without a newline; it was killed",
+                    MAX_OUTPUT_BYTES >> 20
+                ),
+            ),
             Err(RecvTimeoutError::Timeout) => {
                 process.kill();
-                Err(self.timeout_error(&process.stderr, mark))
+                let then = "it was killed and a fresh process serves the next case";
+                Exchange::Broken(self.timeout_error(&process.stderr, mark, then))
             }
-            Err(RecvTimeoutError::Disconnected) => Err(process.failure(
-                "the model process exited before answering",
-                &self.describe(),
-            )),
+            Err(RecvTimeoutError::Disconnected) => Exchange::Gone,
         }
     }
 
     fn call_once(&self, request: &Request) -> Result<String, ModelError> {
         let deadline = Instant::now() + self.timeout;
-        let mut command = self.command();
-        command
-            .env("EVALGATE_SUITE", &request.suite)
-            .env("EVALGATE_CASE", &request.case_id);
-        let mut child = self.spawn(&mut command)?;
+        let environment = [
+            ("EVALGATE_SUITE", request.suite.as_str()),
+            ("EVALGATE_CASE", request.case_id.as_str()),
+        ];
+        let mut child = self.spawn(&environment)?;
         let stderr = StderrTail::follow(child.stderr.take());
         let mut stdin = child.stdin.take();
         let prompt = request.prompt.clone().into_bytes();
@@ -150,25 +182,32 @@ impl CommandProvider {
             }
         });
         let (sender, receiver) = mpsc::channel();
-        let mut stdout = child.stdout.take();
+        let stdout = child.stdout.take();
         std::thread::spawn(move || {
             let mut output = Vec::new();
-            if let Some(stdout) = stdout.as_mut() {
-                let _ = stdout.read_to_end(&mut output);
+            if let Some(stdout) = stdout {
+                let _ = stdout
+                    .take(MAX_OUTPUT_BYTES as u64 + 1)
+                    .read_to_end(&mut output);
             }
             let _ = sender.send(output);
         });
-        let output = match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            Ok(output) => output,
-            Err(_) => {
-                kill(&mut child);
-                return Err(self.timeout_error(&stderr, 0));
-            }
+        let timed_out = |child: &mut Child| {
+            kill(child);
+            self.timeout_error(&stderr, 0, "it was killed")
         };
-        let Some(status) = wait_until(&mut child, deadline) else {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let Ok(output) = receiver.recv_timeout(remaining) else {
+            return Err(timed_out(&mut child));
+        };
+        if output.len() > MAX_OUTPUT_BYTES {
             kill(&mut child);
-            return Err(self.timeout_error(&stderr, 0));
+            let limit = MAX_OUTPUT_BYTES >> 20;
+            let message = format!("the model process wrote more than {limit} MiB; it was killed");
+            return Err(ModelError::new(message));
+        }
+        let Some(status) = wait_until(&mut child, deadline) else {
+            return Err(timed_out(&mut child));
         };
         if !status.success() {
             stderr.wait_closed(EXIT_GRACE);
@@ -213,14 +252,21 @@ impl Drop for CommandProvider {
     }
 }
 
+/// A line of a `lines` process's stdout, without its newline.
+enum Line {
+    Text(Vec<u8>),
+    /// More than [`MAX_OUTPUT_BYTES`] without a newline; nothing more is read.
+    TooLong,
+}
+
 /// One long-lived model process of the `lines` protocol.
 struct LineProcess {
     child: Child,
     /// Requests for the thread that writes them to stdin; dropping it closes stdin. A thread
     /// writes so that a process that stops reading cannot block the caller past its timeout.
     requests: Option<Sender<Vec<u8>>>,
-    /// Lines of stdout, without their newline; the channel closes when stdout does.
-    lines: Receiver<Vec<u8>>,
+    /// Lines of stdout; the channel closes when stdout does.
+    lines: Receiver<Line>,
     stderr: Arc<StderrTail>,
     /// How much stderr had been written when the current request started.
     stderr_mark: u64,
@@ -228,30 +274,11 @@ struct LineProcess {
 
 impl LineProcess {
     fn start(provider: &CommandProvider) -> Result<LineProcess, ModelError> {
-        let mut child = provider.spawn(&mut provider.command())?;
+        let mut child = provider.spawn(&[])?;
         let stderr = StderrTail::follow(child.stderr.take());
         let stdout = child.stdout.take().expect("stdout is piped");
         let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut line = Vec::new();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        if line.last() == Some(&b'\n') {
-                            line.pop();
-                        }
-                        if line.last() == Some(&b'\r') {
-                            line.pop();
-                        }
-                        if sender.send(line).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
+        std::thread::spawn(move || read_lines(stdout, &sender));
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let (requests, pending) = mpsc::channel::<Vec<u8>>();
         std::thread::spawn(move || {
@@ -274,26 +301,21 @@ impl LineProcess {
         })
     }
 
-    /// Queues a request line. If the process is gone, its stdout closes and the caller's
-    /// wait for the answer reports that.
-    fn send(&mut self, line: String) {
+    /// Queues a request line. If the process is gone, its stdout closes and the wait for the
+    /// answer reports that.
+    fn send(&mut self, line: &str) {
         if let Some(requests) = &self.requests {
-            let _ = requests.send(line.into_bytes());
+            let _ = requests.send(line.as_bytes().to_vec());
         }
     }
 
-    /// The process, if it has not exited; lines it wrote while idle are dropped, so the next
-    /// answer read is the answer to the next request.
-    fn if_running(mut self) -> Option<LineProcess> {
-        let exited = !matches!(self.child.try_wait(), Ok(None));
-        let closed = loop {
-            match self.lines.try_recv() {
-                Ok(_stray) => continue,
-                Err(mpsc::TryRecvError::Empty) => break false,
-                Err(mpsc::TryRecvError::Disconnected) => break true,
-            }
-        };
-        (!exited && !closed).then_some(self)
+    /// The process, if it is still running and wrote nothing since its last answer. A process
+    /// that wrote extra lines is out of step (its next line might answer an old request), so
+    /// it is replaced.
+    fn if_in_step(mut self) -> Option<LineProcess> {
+        let running = matches!(self.child.try_wait(), Ok(None));
+        let quiet = matches!(self.lines.try_recv(), Err(mpsc::TryRecvError::Empty));
+        (running && quiet).then_some(self)
     }
 
     fn kill(&mut self) {
@@ -301,22 +323,28 @@ impl LineProcess {
         self.stderr.wait_closed(EXIT_GRACE);
     }
 
-    /// The error for a process that went away: its exit status and last stderr lines.
-    fn failure(mut self, what: &str, command: &str) -> ModelError {
+    /// The error for a process that closed its stdout without answering: how it ended and
+    /// its last stderr lines.
+    fn failure(mut self, command: &str) -> ModelError {
         self.requests.take();
-        let status = wait_until(&mut self.child, Instant::now() + EXIT_GRACE);
-        if status.is_none() {
-            kill(&mut self.child);
-        }
-        self.stderr.wait_closed(EXIT_GRACE);
-        let status = status.map_or_else(
-            || "it did not exit and was killed".to_string(),
-            describe_status,
-        );
-        ModelError {
-            message: format!(
-                "{what} ({status}); command: {command}; a fresh process serves the next case"
+        let what = match wait_until(&mut self.child, Instant::now() + EXIT_GRACE) {
+            Some(status) if status.success() => format!(
+                "the model process exited before answering ({}): a `lines` model must keep \
+                 running and read the next request; protocol = \"once\" runs a process per case",
+                describe_status(status)
             ),
+            Some(status) => format!(
+                "the model process exited before answering ({})",
+                describe_status(status)
+            ),
+            None => {
+                kill(&mut self.child);
+                "the model process closed its stdout before answering; it was killed".to_string()
+            }
+        };
+        self.stderr.wait_closed(EXIT_GRACE);
+        ModelError {
+            message: format!("{what}; command: {command}; a fresh process serves the next case"),
             stderr: self.stderr.since(self.stderr_mark),
         }
     }
@@ -328,6 +356,44 @@ impl Drop for LineProcess {
         if !matches!(self.child.try_wait(), Ok(Some(_))) {
             kill(&mut self.child);
         }
+    }
+}
+
+/// Splits stdout into lines for `lines`, sending each; stops at the end of stdout, when no
+/// one listens, or after a line longer than [`MAX_OUTPUT_BYTES`].
+fn read_lines(stdout: impl Read, lines: &Sender<Line>) {
+    let mut reader = BufReader::new(stdout);
+    let mut line = Vec::new();
+    loop {
+        let (consumed, complete) = match reader.fill_buf() {
+            Ok([]) | Err(_) => break,
+            Ok(buffer) => match buffer.iter().position(|b| *b == b'\n') {
+                Some(end) => {
+                    line.extend_from_slice(&buffer[..end]);
+                    (end + 1, true)
+                }
+                None => {
+                    line.extend_from_slice(buffer);
+                    (buffer.len(), false)
+                }
+            },
+        };
+        reader.consume(consumed);
+        if line.len() > MAX_OUTPUT_BYTES {
+            let _ = lines.send(Line::TooLong);
+            return;
+        }
+        if complete {
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if lines.send(Line::Text(std::mem::take(&mut line))).is_err() {
+                return;
+            }
+        }
+    }
+    if !line.is_empty() {
+        let _ = lines.send(Line::Text(line));
     }
 }
 
@@ -344,21 +410,31 @@ fn request_line(request: &Request) -> String {
     line
 }
 
-/// A response line: `Ok(Ok(output))`, `Ok(Err(model's error))`, or `Err(protocol problem)`.
-fn parse_answer(line: &[u8]) -> Result<Result<String, String>, String> {
+/// A response line to the request with id `id`: `Ok(Ok(output))`, `Ok(Err(model's error))`,
+/// or `Err(protocol problem)`.
+fn parse_answer(line: &[u8], id: &str) -> Result<Result<String, String>, String> {
     let text = String::from_utf8_lossy(line);
     let not_a_response = || {
         let shown: String = text.chars().take(200).collect();
         format!(
             "the model process answered with a line that is not a response: {shown:?}; \
-             expected {{\"output\": \"...\"}} or {{\"error\": \"...\"}} (print logs to stderr, not stdout)"
+             expected {{\"output\": \"...\"}} or {{\"error\": \"...\"}} \
+             (print logs to stderr, not stdout)"
         )
     };
-    let Ok(serde_json::Value::Object(mut object)) =
-        serde_json::from_str::<serde_json::Value>(&text)
-    else {
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str(&text) else {
         return Err(not_a_response());
     };
+    match object.remove("id") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(answered)) if answered == id => {}
+        Some(answered) => {
+            return Err(format!(
+                "the model process answered request {answered} when asked {id:?}: its answers \
+                 are out of step (write exactly one line per request)"
+            ));
+        }
+    }
     match (object.remove("output"), object.remove("error")) {
         (Some(serde_json::Value::String(output)), None) => Ok(Ok(output)),
         (None, Some(serde_json::Value::String(error))) => Ok(Err(error)),
@@ -380,7 +456,16 @@ fn describe_status(status: ExitStatus) -> String {
     }
 }
 
+/// Kills the process and its process group (whatever it started), and reaps it.
 fn kill(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(group) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: killpg only sends a signal; the group is the child's own (process_group(0)),
+        // and the child is not yet reaped, so its id cannot have been reused.
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -478,17 +563,46 @@ mod tests {
 
     #[test]
     fn answers_are_output_error_or_protocol_problems() {
+        let parse = |line: &str| parse_answer(line.as_bytes(), "c1");
         assert_eq!(
-            parse_answer(br#"{"output": "positive"}"#),
+            parse(r#"{"output": "positive"}"#),
             Ok(Ok("positive".to_string()))
         );
         assert_eq!(
-            parse_answer(br#"{"error": "rate limited"}"#),
+            parse(r#"{"error": "rate limited"}"#),
             Ok(Err("rate limited".to_string()))
         );
-        let problem = parse_answer(b"loading weights...").unwrap_err();
+        assert_eq!(
+            parse(r#"{"id": "c1", "output": "x"}"#),
+            Ok(Ok("x".to_string()))
+        );
+        let problem = parse("loading weights...").unwrap_err();
         assert!(problem.contains("\"loading weights...\""), "{problem}");
-        assert!(parse_answer(br#"{"output": 3}"#).is_err());
-        assert!(parse_answer(br#"{"output": "a", "error": "b"}"#).is_err());
+        assert!(parse(r#"{"output": 3}"#).is_err());
+        assert!(parse(r#"{"output": "a", "error": "b"}"#).is_err());
+        let stale = parse(r#"{"id": "c0", "output": "x"}"#).unwrap_err();
+        assert!(
+            stale.contains("answered request \"c0\" when asked \"c1\""),
+            "{stale}"
+        );
+    }
+
+    #[test]
+    fn lines_are_split_and_capped() {
+        let (sender, receiver) = mpsc::channel();
+        read_lines(&b"one\r\ntwo\nthree"[..], &sender);
+        let lines: Vec<Vec<u8>> = receiver
+            .try_iter()
+            .map(|line| match line {
+                Line::Text(text) => text,
+                Line::TooLong => b"<too long>".to_vec(),
+            })
+            .collect();
+        assert_eq!(lines, [b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]);
+
+        let (sender, receiver) = mpsc::channel();
+        let endless = std::io::repeat(b'x').take(MAX_OUTPUT_BYTES as u64 + 10);
+        read_lines(endless, &sender);
+        assert!(matches!(receiver.try_recv(), Ok(Line::TooLong)));
     }
 }

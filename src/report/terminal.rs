@@ -3,7 +3,6 @@
 
 use crate::results::{RunResults, Totals};
 use crate::suite::Bound;
-use crate::suite::number;
 use std::fmt::Write;
 
 pub fn render(results: &RunResults) -> String {
@@ -52,12 +51,14 @@ pub fn render(results: &RunResults) -> String {
             .max()
             .unwrap_or(0);
         for floor in &suite.floors {
-            let bound = Bound {
+            let limits = Bound {
                 min: floor.min,
                 max: floor.max,
-            }
-            .describe();
-            let value = floor.value.map_or_else(|| "n/a".to_string(), number);
+            };
+            let bound = limits.describe();
+            let value = floor
+                .value
+                .map_or_else(|| "n/a".to_string(), |v| limits.show_value(v));
             let verdict = match (floor.verdict.as_str(), floor.gating) {
                 ("pass", _) => "ok",
                 (_, true) => "FAILED",
@@ -95,7 +96,7 @@ fn counts(totals: &Totals, fail_on: &[String]) -> String {
     if totals.not_gating > 0 {
         let _ = write!(
             text,
-            ", {} failed or errored without gating (fail_on = [{}])",
+            ", {} failed without gating (fail_on = [{}])",
             totals.not_gating,
             fail_on
                 .iter()

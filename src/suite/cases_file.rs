@@ -77,12 +77,22 @@ fn read_jsonl(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
                 continue;
             }
             Err(error) => {
+                // serde_json counts bytes and names its own line 1; the message names ours.
+                let byte = error.column().saturating_sub(1).min(line.len());
+                let byte = (0..=byte)
+                    .rev()
+                    .find(|b| line.is_char_boundary(*b))
+                    .unwrap_or(0);
                 let mut location = row_location();
-                location.column = error.column().max(1);
+                location.column = line[..byte].chars().count() + 1;
                 location.width = 1;
+                let text = error.to_string();
+                let what = text
+                    .rsplit_once(" at line ")
+                    .map_or(text.as_str(), |(what, _)| what);
                 problems.push(
                     Diagnostic::new(format!(
-                        "malformed JSON on line {number} of the cases file: {error}"
+                        "malformed JSON on line {number} of the cases file: {what}"
                     ))
                     .at(location)
                     .hint("each line must be one complete JSON object"),

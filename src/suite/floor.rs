@@ -26,6 +26,21 @@ impl Bound {
             && self.max.is_none_or(|max| value <= max)
     }
 
+    /// A value as a person reads it beside this bound: rounded like [`number`], unless it would
+    /// then read the same as a limit it breaks (`0.6667 ≥ 0.6667`), when it is shown whole.
+    pub fn show_value(&self, value: f64) -> String {
+        let rounded = number(value);
+        let ambiguous = [self.min, self.max]
+            .into_iter()
+            .flatten()
+            .any(|limit| limit != value && number(limit) == rounded);
+        if ambiguous {
+            value.to_string()
+        } else {
+            rounded
+        }
+    }
+
     /// `≥ 0.8`, `≤ 2000`, or `≥ 0.1 and ≤ 0.9`.
     pub fn describe(&self) -> String {
         match (self.min, self.max) {
@@ -293,5 +308,11 @@ mod tests {
             "≤ 2000"
         );
         assert_eq!(number(0.81234567), "0.8123");
+        let two_thirds = Bound {
+            min: Some(0.66667),
+            max: None,
+        };
+        assert_eq!(two_thirds.show_value(2.0 / 3.0), "0.6666666666666666");
+        assert_eq!(two_thirds.show_value(0.5), "0.5");
     }
 }

@@ -84,6 +84,8 @@ const CASE_KEYS: &[&str] = &[
     "json",
 ];
 const DEFAULT_TIMEOUT_S: f64 = 30.0;
+/// One day: longer is a hang, and bounds every deadline computed from it.
+const MAX_TIMEOUT_S: f64 = 86_400.0;
 
 /// Finds suite files: each path is a `.toml` file or a folder searched recursively (skipping
 /// hidden folders and `snapshots/`). The result is sorted, so runs are reproducible.
@@ -141,6 +143,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
             );
         }
     }
+    // A file named twice (`suites suites/a.toml`) is one suite, loaded once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     if problems.is_empty() {
         Ok(files)
     } else {
@@ -571,29 +576,32 @@ impl<'a> Check<'a> {
                 )
                 .hint(
                     "wrap the part that holds the label in (...) \
- and make other groups non-capturing: (?:...)",
+                     and make other groups non-capturing: (?:...)",
                 );
                 return None;
             }
             Some(regex)
         });
 
-        let suite_dir = self.file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let suite_dir = match self.file.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let (model, prompt) = match model {
-            Some((_, value)) => self.model(value, &suite_dir, options)?,
+            Some((_, value)) => self.model(value, &suite_dir, options),
             None => {
                 self.error(0..0, "the suite has no [model] table").hint(
                     "add [model] with provider = \"command\" and command = [...]; \
- see the suite reference in README.md",
+                     see the suite reference in README.md",
                 );
-                return None;
+                (None, Template::default())
             }
         };
-        let task = task?;
-
-        let floors = floors
-            .map(|value| self.floors(value, task, &labels_list, positive_label))
-            .unwrap_or_default();
+        // Without a known task the floors' metric names cannot be checked; everything else is.
+        let floors = match (task, floors) {
+            (Some(task), Some(value)) => self.floors(value, task, &labels_list, positive_label),
+            _ => Vec::new(),
+        };
 
         let mut drafts = Vec::new();
         if let Some(value) = inline_cases {
@@ -634,6 +642,9 @@ impl<'a> Check<'a> {
         }
 
         let cases = self.cases(drafts, task, &labels_list, &prompt);
+        let (Some(task), Some(model)) = (task, model) else {
+            return None;
+        };
         Some(Suite {
             name,
             file: self.file.to_path_buf(),
@@ -655,15 +666,23 @@ impl<'a> Check<'a> {
             case: false,
             floor: false,
         };
-        for (kind, span) in self.strings("fail_on", value)? {
+        let kinds = self.strings("fail_on", value)?;
+        if kinds.is_empty() {
+            self.error(
+                value.span(),
+                "`fail_on` is empty: nothing in this suite could fail",
+            )
+            .hint("list \"case\", \"floor\" or both; a failed model call always fails its case");
+        }
+        for (kind, span) in kinds {
             match kind.as_str() {
                 "case" => fail_on.case = true,
                 "floor" => fail_on.floor = true,
                 other => {
                     self.error(span, format!("unknown kind `{other}` in fail_on"))
                         .hint(
-                            "fail_on lists what fails the run: \"case\" (a case's own verdict) \
- and \"floor\" (a metric floor)",
+                            "fail_on lists what fails the run: \"case\" (a wrong answer) \
+                             and \"floor\" (a metric floor)",
                         );
                 }
             }
@@ -693,7 +712,7 @@ impl<'a> Check<'a> {
                         self.error(span.clone(), format!("label `{label}` is listed twice"))
                             .hint(
                                 "labels are matched without regard to case, \
- so they must differ in more than case",
+                                 so they must differ in more than case",
                             );
                     }
                 }
@@ -707,8 +726,10 @@ impl<'a> Check<'a> {
         value: &Value<'_>,
         suite_dir: &Path,
         options: &LoadOptions,
-    ) -> Option<(ModelSpec, Template)> {
-        let table = self.table("model", value)?;
+    ) -> (Option<ModelSpec>, Template) {
+        let Some(table) = self.table("model", value) else {
+            return (None, Template::default());
+        };
         let mut provider = None;
         let mut prompt = None;
         let mut timeout_s = None;
@@ -761,7 +782,7 @@ impl<'a> Check<'a> {
                             });
                         let hint = if placeholder.text.contains("expected") {
                             "the expected answer is never shown to the model; \
- the placeholders are {{input}} and {{vars.NAME}}"
+                             the placeholders are {{input}} and {{vars.NAME}}"
                         } else {
                             "the placeholders are {{input}} and {{vars.NAME}}"
                         };
@@ -777,8 +798,13 @@ impl<'a> Check<'a> {
         };
 
         let timeout = match timeout_s {
-            Some((t, span)) if t <= 0.0 => {
-                self.error(span, "`timeout_s` must be more than 0");
+            Some((t, span)) if !(t > 0.0 && t <= MAX_TIMEOUT_S) => {
+                let limit = MAX_TIMEOUT_S;
+                self.error(
+                    span,
+                    format!("`timeout_s` must be more than 0 and at most {limit}"),
+                )
+                .hint("a model call that takes longer than a day is a hung call");
                 Duration::from_secs_f64(DEFAULT_TIMEOUT_S)
             }
             Some((t, _)) => Duration::from_secs_f64(t),
@@ -790,9 +816,9 @@ impl<'a> Check<'a> {
         let Some((provider, provider_span)) = provider else {
             self.error(value.span(), "[model] has no `provider`").hint(
                 "add provider = \"command\" (a program of yours) \
- or provider = \"fn\" (a Rust closure on the harness)",
+                 or provider = \"fn\" (a Rust closure on the harness)",
             );
-            return None;
+            return (None, template);
         };
         if provider != "command" && provider != "fn" {
             let hint = match did_you_mean(&provider, ["command", "fn"]) {
@@ -801,7 +827,7 @@ impl<'a> Check<'a> {
             };
             self.error(provider_span, format!("unknown provider `{provider}`"))
                 .hint(hint);
-            return None;
+            return (None, template);
         }
         for (owner, span) in specific {
             if owner != provider {
@@ -819,15 +845,15 @@ impl<'a> Check<'a> {
                     provider_span,
                     "provider `command` needs `command = [\"program\", \"arg\", ...]`",
                 );
-                return None;
+                return (None, template);
             };
             let argv: Vec<String> = argv.into_iter().map(|(a, _)| a).collect();
             let Some(first) = argv.first() else {
                 self.error(argv_span, "`command` is empty").hint(
                     "give the program and its arguments, \
- e.g. command = [\"python3\", \"model.py\"]",
+                     e.g. command = [\"python3\", \"model.py\"]",
                 );
-                return None;
+                return (None, template);
             };
             let program = match resolve_program(first, suite_dir) {
                 Some(program) => program,
@@ -851,7 +877,7 @@ impl<'a> Check<'a> {
                         format!("command not found: `{first}` is not an executable {place}"),
                     )
                     .hint(hint);
-                    return None;
+                    return (None, template);
                 }
             };
             let protocol = match protocol {
@@ -863,7 +889,7 @@ impl<'a> Check<'a> {
                         self.error(span, format!("unknown protocol `{other}`"))
                             .hint(
                                 "protocol is \"lines\" (a long-lived process, JSON lines) \
- or \"once\" (a process per case)",
+                                 or \"once\" (a process per case)",
                             );
                         Protocol::Lines
                     }
@@ -883,7 +909,7 @@ impl<'a> Check<'a> {
                     provider_span,
                     "provider `fn` needs `name`, the name the closure is registered under",
                 );
-                return None;
+                return (None, template);
             };
             match &options.functions {
                 None => {
@@ -899,7 +925,7 @@ impl<'a> Check<'a> {
                     } else {
                         format!(
                             "registered models: {}; \
- or register it with .model(\"{name}\", |req| ...)",
+                             or register it with .model(\"{name}\", |req| ...)",
                             registered.join(", ")
                         )
                     };
@@ -917,7 +943,7 @@ impl<'a> Check<'a> {
                 concurrency,
             }
         };
-        Some((spec, template))
+        (Some(spec), template)
     }
 
     fn floors(
@@ -962,7 +988,7 @@ impl<'a> Check<'a> {
                             value.span(),
                             format!(
                                 "`{name}` is better when lower, \
- so a bare number (a minimum) cannot be meant"
+                                 so a bare number (a minimum) cannot be meant"
                             ),
                         )
                         .hint(format!("write {name} = {{ max = {written} }}"));
@@ -1138,7 +1164,7 @@ impl<'a> Check<'a> {
     fn cases(
         &mut self,
         drafts: Vec<Draft>,
-        task: Task,
+        task: Option<Task>,
         labels: &[String],
         prompt: &Template,
     ) -> Vec<Case> {
@@ -1199,8 +1225,9 @@ impl<'a> Check<'a> {
                 }
             }
             let expected = match (task, draft.expected) {
-                (Task::Classify, None) if draft.mistyped => None,
-                (Task::Classify, None) => {
+                (None, _) => None,
+                (Some(Task::Classify), None) if draft.mistyped => None,
+                (Some(Task::Classify), None) => {
                     self.problems.push(
                         Diagnostic::new(format!("case `{id}` has no `expected` label"))
                             .at(at.clone())
@@ -1208,7 +1235,7 @@ impl<'a> Check<'a> {
                     );
                     None
                 }
-                (Task::Classify, Some((label, label_at))) => {
+                (Some(Task::Classify), Some((label, label_at))) => {
                     let found = labels.iter().position(|l| *l == label);
                     if found.is_none() && !labels.is_empty() {
                         let hint = match did_you_mean(&label, labels.iter().map(String::as_str)) {
@@ -1228,20 +1255,20 @@ impl<'a> Check<'a> {
                     }
                     found
                 }
-                (Task::Generate, Some((_, label_at))) => {
+                (Some(Task::Generate), Some((_, label_at))) => {
                     self.problems.push(
                         Diagnostic::new(format!("case `{id}`: `expected` is for classify suites"))
                             .at(label_at)
                             .hint(
                                 "for generate, check the output with equals, contains, \
- not_contains, regex, max_chars or json",
+                                 not_contains, regex, max_chars or json",
                             ),
                     );
                     None
                 }
-                (Task::Generate, None) => None,
+                (Some(Task::Generate), None) => None,
             };
-            if task == Task::Classify && !draft.checks.is_empty() {
+            if task == Some(Task::Classify) && !draft.checks.is_empty() {
                 self.problems.push(
                     Diagnostic::new(format!(
                         "case `{id}`: output checks (equals, contains, ...) are for generate suites"
