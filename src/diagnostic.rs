@@ -201,7 +201,10 @@ mod tests {
         let source = "\tacuracy = 0.8\n";
         let d = Diagnostic::new("x").at(Location::of_span(Path::new("s.toml"), source, 1..8));
         let text = d.to_string();
-        assert!(text.contains("1 |  acuracy = 0.8\n  |  ^^^^^^^\n"), "{text}");
+        assert!(
+            text.contains("1 |  acuracy = 0.8\n  |  ^^^^^^^\n"),
+            "{text}"
+        );
     }
 
     #[test]
