@@ -339,7 +339,7 @@ fn case_result(
             .map_or("ignored", |o| o.verdict(case).name())
             .to_string(),
         gating,
-        output: answer.map(|a| a.output.clone()),
+        output: answer.map(|a| a.output().to_string()),
         predicted,
         failed_checks,
         error: outcome

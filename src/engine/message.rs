@@ -84,9 +84,9 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
                 let _ = writeln!(
                     text,
                     "diff:     {}",
-                    crate::diff::inline(expected, answer.output.trim())
+                    crate::diff::inline(expected, answer.output().trim())
                 );
-                let _ = writeln!(text, "output:   {}", quoted(&answer.output));
+                let _ = writeln!(text, "output:   {}", quoted(answer.output()));
             }
             Judgement::Checks(failed) => {
                 let total = case.checks_count();
@@ -95,7 +95,7 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
                     let _ = writeln!(text, "  ✗ {}: {}", failure.check, failure.detail);
                 }
                 let _ = writeln!(text, "output:");
-                let _ = writeln!(text, "{}", block(&answer.output));
+                let _ = writeln!(text, "{}", block(answer.output()));
             }
         },
         (Ok(_), _) => {}

@@ -18,7 +18,7 @@ pub use message::Repro;
 pub use select::{Plan, Selection};
 
 use crate::judge::{Judgement, judge};
-use crate::provider::{self, ModelError, ModelFn, Provider, Request};
+use crate::provider::{self, ModelError, ModelFn, Provider, Reply, Request};
 use crate::suite::Suite;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,8 +36,15 @@ pub struct CaseOutcome {
 
 #[derive(Clone, Debug)]
 pub struct Answer {
-    pub output: String,
+    /// The output and what the provider reported with it.
+    pub reply: Reply,
     pub judgement: Judgement,
+}
+
+impl Answer {
+    pub fn output(&self) -> &str {
+        &self.reply.output
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -290,9 +297,9 @@ impl SuiteRun {
         let result = self.provider.call(&request);
         let latency = started.elapsed();
         drop(_slot);
-        let result = result.map(|output| {
-            let judgement = judge(&self.suite, case, &output);
-            Answer { output, judgement }
+        let result = result.map(|reply| {
+            let judgement = judge(&self.suite, case, &reply.output);
+            Answer { reply, judgement }
         });
         CaseOutcome { result, latency }
     }

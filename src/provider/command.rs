@@ -18,7 +18,7 @@
 //! replaced before it gets a request.
 //! The last lines the process wrote to stderr are kept for the failure message.
 
-use super::{ModelError, Provider, Request};
+use super::{ModelError, Provider, Reply, Request};
 use crate::suite::Protocol;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
@@ -102,13 +102,11 @@ impl CommandProvider {
     }
 
     fn timeout_error(&self, stderr: &StderrTail, mark: u64, then: &str) -> ModelError {
-        ModelError {
-            message: format!(
-                "the model process gave no answer within {} s (timeout_s); {then}",
-                self.timeout.as_secs_f64()
-            ),
-            stderr: stderr.since(mark),
-        }
+        ModelError::new(format!(
+            "the model process gave no answer within {} s (timeout_s); {then}",
+            self.timeout.as_secs_f64()
+        ))
+        .with_stderr(stderr.since(mark))
     }
 
     fn call_lines(&self, request: &Request) -> Result<String, ModelError> {
@@ -140,7 +138,7 @@ impl CommandProvider {
         let broken = |process: &mut LineProcess, message: String| {
             process.kill();
             let stderr = process.stderr.since(mark);
-            Exchange::Broken(ModelError { message, stderr })
+            Exchange::Broken(ModelError::new(message).with_stderr(stderr))
         };
         match process.lines.recv_timeout(self.timeout) {
             Ok(Line::Text(answer)) => match parse_answer(&answer, id) {
@@ -211,10 +209,8 @@ impl CommandProvider {
         };
         if !status.success() {
             stderr.wait_closed(EXIT_GRACE);
-            return Err(ModelError {
-                message: format!("the model process failed: {}", describe_status(status)),
-                stderr: stderr.since(0),
-            });
+            let message = format!("the model process failed: {}", describe_status(status));
+            return Err(ModelError::new(message).with_stderr(stderr.since(0)));
         }
         let mut text = String::from_utf8_lossy(&output).into_owned();
         if text.ends_with('\n') {
@@ -228,11 +224,12 @@ impl CommandProvider {
 }
 
 impl Provider for CommandProvider {
-    fn call(&self, request: &Request) -> Result<String, ModelError> {
-        match self.protocol {
+    fn call(&self, request: &Request) -> Result<Reply, ModelError> {
+        let output = match self.protocol {
             Protocol::Lines => self.call_lines(request),
             Protocol::Once => self.call_once(request),
-        }
+        };
+        output.map(Reply::new)
     }
 }
 
@@ -343,10 +340,10 @@ impl LineProcess {
             }
         };
         self.stderr.wait_closed(EXIT_GRACE);
-        ModelError {
-            message: format!("{what}; command: {command}; a fresh process serves the next case"),
-            stderr: self.stderr.since(self.stderr_mark),
-        }
+        ModelError::new(format!(
+            "{what}; command: {command}; a fresh process serves the next case"
+        ))
+        .with_stderr(self.stderr.since(self.stderr_mark))
     }
 }
 

@@ -3,7 +3,7 @@
 //! Each call runs on a thread of its own so that a closure that hangs is reported as a timeout
 //! (the thread is left behind; Rust cannot stop it) and one that panics fails only its case.
 
-use super::{ModelError, ModelFn, Provider, Request};
+use super::{ModelError, ModelFn, Provider, Reply, Request};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -25,7 +25,7 @@ impl FunctionProvider {
 }
 
 impl Provider for FunctionProvider {
-    fn call(&self, request: &Request) -> Result<String, ModelError> {
+    fn call(&self, request: &Request) -> Result<Reply, ModelError> {
         let (sender, receiver) = mpsc::channel();
         let model = self.model.clone();
         let request = request.clone();
@@ -44,7 +44,7 @@ impl Provider for FunctionProvider {
             )));
         }
         match receiver.recv_timeout(self.timeout) {
-            Ok(Ok(Ok(output))) => Ok(output),
+            Ok(Ok(Ok(output))) => Ok(Reply::new(output)),
             Ok(Ok(Err(error))) => Err(ModelError::new(format!(
                 "model `{}` returned an error: {error}",
                 self.name
@@ -74,16 +74,4 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(a panic without a message)".to_string())
-}
-
-/// Stands in for a closure the loader already reported as unregistered.
-pub struct Missing(pub String);
-
-impl Provider for Missing {
-    fn call(&self, _: &Request) -> Result<String, ModelError> {
-        Err(ModelError::new(format!(
-            "no model named `{}` is registered on the harness",
-            self.0
-        )))
-    }
 }

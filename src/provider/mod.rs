@@ -10,8 +10,10 @@ pub mod command;
 pub mod function;
 
 use crate::suite::ModelSpec;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What a model is asked: one case, with its prompt rendered.
@@ -25,12 +27,50 @@ pub struct Request {
     pub vars: BTreeMap<String, String>,
 }
 
+/// What a model answered, with what the provider reported about it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reply {
+    pub output: String,
+    /// Token counts, where the provider reports them.
+    pub usage: Option<Usage>,
+    /// Why generation stopped (`stop`, `length`, ...), where the provider says.
+    pub finish_reason: Option<String>,
+    /// The server's configuration fingerprint (OpenAI's `system_fingerprint`).
+    pub system_fingerprint: Option<String>,
+    /// Requests it took: 1, plus one per retry.
+    pub attempts: u32,
+    /// The reply came from a cassette, not from the model.
+    pub replayed: bool,
+}
+
+impl Reply {
+    pub fn new(output: impl Into<String>) -> Reply {
+        Reply {
+            output: output.into(),
+            attempts: 1,
+            ..Reply::default()
+        }
+    }
+}
+
+/// Token counts of one model call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+}
+
 /// Why a model call produced no output. The message is shown as the case's error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelError {
     pub message: String,
     /// What the model process wrote to stderr around the failure, if anything.
     pub stderr: Option<String>,
+    /// Requests made before giving up: 1, plus one per retry.
+    pub attempts: u32,
+    /// Set when the failure is a replay miss: the cassette that has no recording of the case.
+    pub missing_from: Option<PathBuf>,
 }
 
 impl ModelError {
@@ -38,7 +78,14 @@ impl ModelError {
         ModelError {
             message: message.into(),
             stderr: None,
+            attempts: 1,
+            missing_from: None,
         }
+    }
+
+    pub fn with_stderr(mut self, stderr: Option<String>) -> Self {
+        self.stderr = stderr;
+        self
     }
 }
 
@@ -57,7 +104,7 @@ impl fmt::Display for ModelError {
 
 /// A model behind some protocol.
 pub trait Provider: Send + Sync {
-    fn call(&self, request: &Request) -> Result<String, ModelError>;
+    fn call(&self, request: &Request) -> Result<Reply, ModelError>;
 }
 
 /// The error type a model closure returns; any `std::error::Error` converts into it with `?`.
@@ -83,13 +130,19 @@ pub fn build(spec: &ModelSpec, functions: &BTreeMap<String, ModelFn>) -> Arc<dyn
             *protocol,
             *timeout,
         )),
-        ModelSpec::Function { name, timeout, .. } => match functions.get(name) {
-            Some(model) => Arc::new(function::FunctionProvider::new(
+        ModelSpec::Function { name, timeout, .. } => {
+            // The loader reports an unregistered name; a session built anyway answers so.
+            let model = functions.get(name).cloned().unwrap_or_else(|| {
+                let name = name.clone();
+                Arc::new(move |_: &Request| {
+                    Err(format!("no model named `{name}` is registered").into())
+                })
+            });
+            Arc::new(function::FunctionProvider::new(
                 name.clone(),
-                model.clone(),
+                model,
                 *timeout,
-            )),
-            None => Arc::new(function::Missing(name.clone())),
-        },
+            ))
+        }
     }
 }
