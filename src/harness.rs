@@ -5,6 +5,7 @@
 //! file with problems becomes one failing trial, `<suite>::suite_file`, whose message lists them
 //! all; the other suites still run.
 
+use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::{Repro, Session};
 use crate::provider::{BoxError, ModelFn, Request};
@@ -66,29 +67,48 @@ impl Harness {
     /// Runs the trials with the given arguments.
     pub fn run_with(self, arguments: Arguments) -> ExitCode {
         install_quiet_panic_hook();
-        let trials = self.trials(arguments.include_ignored);
-        libtest_mimic::run(&arguments, trials).exit_code()
+        let (trials, session) = self.prepare(arguments.include_ignored);
+        let conclusion = libtest_mimic::run(&arguments, trials);
+        if let Some(Err(problem)) = session.map(|s| s.save_cassettes()) {
+            eprintln!("error: {problem}");
+            return ExitCode::FAILURE;
+        }
+        conclusion.exit_code()
     }
 
-    /// The trials, one per case, floor and broken suite file.
-    pub fn trials(self, include_ignored: bool) -> Vec<Trial> {
+    /// The trials, one per case, floor and broken suite file, and the session they share.
+    fn prepare(self, include_ignored: bool) -> (Vec<Trial>, Option<Arc<Session>>) {
+        let mode = match cassette::Mode::from_env() {
+            Ok(mode) => mode,
+            Err(problem) => {
+                return (
+                    vec![failing_trial("evalgate::cassette_mode".into(), &[problem])],
+                    None,
+                );
+            }
+        };
         let files = match suite::discover(&self.paths) {
             Ok(files) => files,
-            Err(problems) => return vec![failing_trial("evalgate::suites".to_string(), &problems)],
+            Err(problems) => {
+                return (
+                    vec![failing_trial("evalgate::suites".into(), &problems)],
+                    None,
+                );
+            }
         };
         let options = LoadOptions {
             functions: Some(self.functions.keys().cloned().collect()),
         };
         let loaded = suite::load(&files, &options);
+        let (suites, unreadable_cassettes, cassettes) = cassette::attach(loaded.suites, mode);
         let mut trials: Vec<Trial> = loaded
             .broken
             .iter()
+            .chain(&unreadable_cassettes)
             .map(|broken| failing_trial(format!("{}::suite_file", broken.name), &broken.problems))
             .collect();
-        let session = Arc::new(
-            Session::new(loaded.suites, &self.functions, cargo_repro())
-                .include_ignored(include_ignored),
-        );
+        let session = Session::new(suites, &self.functions, cassettes, cargo_repro());
+        let session = Arc::new(session.include_ignored(include_ignored));
         for (s, suite) in session.suites().enumerate() {
             for (c, case) in suite.cases.iter().enumerate() {
                 let runner = session.clone();
@@ -105,7 +125,7 @@ impl Harness {
                 }));
             }
         }
-        trials
+        (trials, Some(session))
     }
 }
 

@@ -41,17 +41,20 @@
 //! # Layout
 //!
 //! - [`suite`]: loading and validating suite files, with file:line:column diagnostics;
-//! - [`provider`]: the `command` and `fn` model providers;
+//! - [`provider`]: the `openai`, `command` and `fn` model providers;
+//! - [`cassette`]: recording and replaying model answers;
 //! - [`judge`]: from an output to a label or to check results;
 //! - [`metrics`]: classification metrics identical to scikit-learn's;
 //! - [`engine`]: running cases once, metrics and floors, failure messages;
 //! - [`results`]: results.json; [`report`]: the readers of results;
 //! - [`harness`] and [`cli`]: the two faces.
 
+pub mod cassette;
 pub mod cli;
 pub mod diagnostic;
 pub mod diff;
 pub mod engine;
+pub mod files;
 pub mod harness;
 pub mod judge;
 pub mod metrics;

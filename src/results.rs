@@ -5,7 +5,9 @@
 //! latencies) live here and nowhere that is snapshotted.
 
 use crate::engine::{CaseOutcome, Plan, Session, Verdict};
+use crate::files::write_atomically;
 use crate::judge::Judgement;
+use crate::provider::Usage;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +23,9 @@ pub struct RunResults {
     pub started_at: String,
     pub duration_ms: f64,
     pub git: Option<GitInfo>,
+    /// `EVALGATE_CASSETTE` as applied: replay, record, auto or off.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cassette_mode: Option<String>,
     /// Tests by verdict across all suites (cases and floors); `failed` counts only failures
     /// that gate (see a suite's `fail_on`).
     pub totals: Totals,
@@ -130,6 +135,19 @@ pub struct CaseResult {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub latency_ms: Option<f64>,
+    /// Token counts, where the provider reports them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub usage: Option<Usage>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub finish_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub system_fingerprint: Option<String>,
+    /// Requests made to the model: 1 plus retries; 0 when the answer came from a cassette.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub attempts: Option<u32>,
+    /// The answer was replayed from a cassette.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub replayed: bool,
     /// The failure message, as the test shows it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
@@ -268,6 +286,7 @@ impl RunResults {
             started_at: rfc3339(started),
             duration_ms: duration.as_secs_f64() * 1000.0,
             git: GitInfo::current(),
+            cassette_mode: session.cassette_mode().map(|m| m.name().to_string()),
             totals,
             suites,
         }
@@ -346,6 +365,14 @@ fn case_result(
             .and_then(|o| o.result.as_ref().err())
             .map(|e| e.to_string()),
         latency_ms: outcome.map(|o| o.latency.as_secs_f64() * 1000.0),
+        usage: answer.and_then(|a| a.reply.usage),
+        finish_reason: answer.and_then(|a| a.reply.finish_reason.clone()),
+        system_fingerprint: answer.and_then(|a| a.reply.system_fingerprint.clone()),
+        attempts: outcome.map(|o| match &o.result {
+            Ok(answer) => answer.reply.attempts,
+            Err(error) => error.attempts,
+        }),
+        replayed: answer.is_some_and(|a| a.reply.replayed),
         message: outcome.and_then(|_| session.case_message(s, c)),
     }
 }
@@ -385,23 +412,6 @@ pub fn check_writable(path: &Path) -> std::io::Result<()> {
     let probe = path.with_file_name(format!(".evalgate-probe.{}", std::process::id()));
     write_atomically(&probe, b"")?;
     std::fs::remove_file(probe)
-}
-
-/// Writes a file through a temporary sibling and a rename, creating the folder if needed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let name = path
-        .file_name()
-        .map_or_else(|| "results".into(), |n| n.to_string_lossy().into_owned());
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let written =
-        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
 }
 
 /// RFC 3339 UTC with milliseconds, e.g. `2026-11-28T23:52:10.123Z`.
@@ -446,20 +456,5 @@ mod tests {
         assert_eq!(rfc3339(leap_day), "2000-02-29T00:00:00.250Z");
         let later = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_910_399);
         assert_eq!(rfc3339(later), "2026-11-28T23:59:59.000Z");
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file() {
-        let dir = std::env::temp_dir().join(format!("evalgate-write-{}", std::process::id()));
-        let path = dir.join("nested/results.json");
-        write_atomically(&path, b"one").unwrap();
-        write_atomically(&path, b"two").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
-        assert_eq!(
-            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
-            1,
-            "no temporary left behind"
-        );
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

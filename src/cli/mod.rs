@@ -2,12 +2,13 @@
 //! and hands the results to reporters. Exit codes: 0 all passed, 1 something failed, 2 the input
 //! was wrong (a bad suite, a bad flag).
 
+use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::{Repro, Selection, Session};
 use crate::results::RunResults;
 use crate::suite::{self, LoadOptions, Suite};
 use clap::{Args, Parser, Subcommand};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
@@ -29,6 +30,19 @@ enum Command {
     Run(RunArgs),
     /// Print the names of the tests the suites define, one per line.
     List(SuiteArgs),
+    /// Work on the cassettes the suites name.
+    #[command(subcommand)]
+    Cassette(CassetteCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CassetteCommand {
+    /// Drop the recordings that no case of the suites uses any more.
+    Prune {
+        /// Suite files or folders (searched recursively).
+        #[arg(default_value = "suites")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -90,6 +104,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::List(args) => list(args),
+        Command::Cassette(CassetteCommand::Prune { paths }) => prune(&paths),
     }
 }
 
@@ -109,9 +124,16 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<Diagnostic>> {
     }
 }
 
+/// The suites, ready to run: loaded, with their cassettes open in the environment's mode.
 fn session(args: &SuiteArgs) -> Result<Session, Vec<Diagnostic>> {
+    let mode = cassette::Mode::from_env().map_err(|problem| vec![problem])?;
     let suites = load(&args.paths)?;
-    Ok(Session::new(suites, &BTreeMap::new(), Repro::Cli).include_ignored(args.include_ignored))
+    let (suites, broken, cassettes) = cassette::attach(suites, mode);
+    if !broken.is_empty() {
+        return Err(broken.into_iter().flat_map(|b| b.problems).collect());
+    }
+    let session = Session::new(suites, &BTreeMap::new(), cassettes, Repro::Cli);
+    Ok(session.include_ignored(args.include_ignored))
 }
 
 fn list(args: SuiteArgs) -> ExitCode {
@@ -156,6 +178,10 @@ fn run(args: RunArgs) -> ExitCode {
     for suite in floor_suites {
         session.evaluate(suite);
     }
+    if let Err(problem) = session.save_cassettes() {
+        eprintln!("error: {problem}");
+        return ExitCode::from(2);
+    }
     let results = RunResults::collect(&session, &plan, started, clock.elapsed());
     // The results first: a reader that closes the terminal output early loses nothing.
     if let Err(error) = results.write(&out) {
@@ -169,6 +195,57 @@ fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Drops every recording whose key no case of the suites produces (a case removed, a prompt or
+/// a parameter changed), cassette by cassette.
+fn prune(paths: &[PathBuf]) -> ExitCode {
+    let suites = match load(paths) {
+        Ok(suites) => suites,
+        Err(problems) => return bad_input(&problems),
+    };
+    let mut used: BTreeMap<PathBuf, HashSet<String>> = BTreeMap::new();
+    for suite in &suites {
+        let Some(path) = &suite.cassette else {
+            continue;
+        };
+        let parameters = suite.model.parameters();
+        let keys = used.entry(path.clone()).or_default();
+        for case in &suite.cases {
+            keys.insert(cassette::key(
+                &parameters,
+                &suite.prompt.render(&case.input, &case.vars),
+            ));
+        }
+    }
+    if used.is_empty() {
+        emit("no suite names a cassette\n");
+        return ExitCode::SUCCESS;
+    }
+    let mut report = String::new();
+    for (path, keys) in &used {
+        let pruned = cassette::Cassette::open(path)
+            .map_err(|problems| Diagnostics(&problems).to_string())
+            .and_then(|c| {
+                c.prune(keys)
+                    .map_err(|e| format!("cannot prune {}: {e}", path.display()))
+            });
+        match pruned {
+            Ok((kept, dropped)) => {
+                report.push_str(&format!(
+                    "{}: kept {kept}, dropped {dropped}\n",
+                    path.display()
+                ));
+            }
+            Err(problem) => {
+                emit(&report);
+                eprintln!("{problem}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    emit(&report);
+    ExitCode::SUCCESS
 }
 
 /// Writes to stdout; a closed stdout (`evalgate list | head -1`) is not an error.

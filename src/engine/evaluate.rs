@@ -3,6 +3,7 @@
 //! Quality metrics (accuracy, precision, recall, F1, pass_rate) count the cases whose model call
 //! produced an output; cases whose call failed count only in `error_rate` and fail as tests of
 //! their own. Latency metrics count every call made, failed ones included: a timeout is latency.
+//! `tokens_total` sums the usage the provider reported, replayed answers included.
 
 use super::CaseOutcome;
 use crate::judge::Judgement;
@@ -64,6 +65,13 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
         values.insert("latency_p50_ms".to_string(), percentile(&latencies, 0.50));
         values.insert("latency_p95_ms".to_string(), percentile(&latencies, 0.95));
         values.insert("latency_max_ms".to_string(), latencies[latencies.len() - 1]);
+        let usage: Vec<u64> = outcomes
+            .iter()
+            .filter_map(|(_, o)| o.answer()?.reply.usage.map(|u| u.total_tokens))
+            .collect();
+        if !usage.is_empty() {
+            values.insert("tokens_total".to_string(), usage.iter().sum::<u64>() as f64);
+        }
     }
     match suite.task {
         Task::Classify => {

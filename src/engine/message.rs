@@ -102,6 +102,13 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
     }
     let _ = writeln!(text, "input:    {}", quoted(&case.input));
     let rerun = repro.command(suite, &suite.case_test_name(index));
+    if outcome
+        .result
+        .as_ref()
+        .is_err_and(|e| e.missing_from.is_some())
+    {
+        let _ = writeln!(text, "record:   EVALGATE_CASSETTE=record {rerun}");
+    }
     footer(text, "case", &case.source, &rerun)
 }
 

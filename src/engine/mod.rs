@@ -17,6 +17,7 @@ pub use evaluate::{FloorVerdict, SuiteMetrics, judge_floor, metrics};
 pub use message::Repro;
 pub use select::{Plan, Selection};
 
+use crate::cassette::{Cassettes, Recorded};
 use crate::judge::{Judgement, judge};
 use crate::provider::{self, ModelError, ModelFn, Provider, Reply, Request};
 use crate::suite::Suite;
@@ -83,6 +84,7 @@ pub struct Session {
     runs: Vec<SuiteRun>,
     include_ignored: bool,
     repro: Repro,
+    cassettes: Cassettes,
 }
 
 struct SuiteRun {
@@ -102,22 +104,56 @@ pub struct Evaluation {
 
 impl Session {
     /// `functions` are the closures registered on the harness for `provider = "fn"`.
-    pub fn new(suites: Vec<Suite>, functions: &BTreeMap<String, ModelFn>, repro: Repro) -> Session {
+    /// `functions` are the closures registered on the harness for `provider = "fn"`; a suite
+    /// with a cassette calls its model through it, in the cassettes' mode.
+    pub fn new(
+        suites: Vec<Suite>,
+        functions: &BTreeMap<String, ModelFn>,
+        cassettes: Cassettes,
+        repro: Repro,
+    ) -> Session {
         let runs = suites
             .into_iter()
-            .map(|suite| SuiteRun {
-                provider: provider::build(&suite.model, functions),
-                gate: Gate::new(suite.model.concurrency()),
-                outcomes: suite.cases.iter().map(|_| OnceLock::new()).collect(),
-                evaluation: OnceLock::new(),
-                suite,
+            .map(|suite| {
+                let mut provider = provider::build(&suite.model, functions);
+                let cassette = suite
+                    .cassette
+                    .as_deref()
+                    .and_then(|path| cassettes.get(path));
+                if let (Some(cassette), Some(mode)) = (cassette, cassettes.mode) {
+                    let parameters = suite.model.parameters();
+                    provider = Arc::new(Recorded {
+                        inner: provider,
+                        cassette,
+                        mode,
+                        parameters,
+                    });
+                }
+                SuiteRun {
+                    provider,
+                    gate: Gate::new(suite.model.concurrency()),
+                    outcomes: suite.cases.iter().map(|_| OnceLock::new()).collect(),
+                    evaluation: OnceLock::new(),
+                    suite,
+                }
             })
             .collect();
         Session {
             runs,
             include_ignored: false,
             repro,
+            cassettes,
         }
+    }
+
+    /// The cassette mode, if any suite could use one.
+    pub fn cassette_mode(&self) -> Option<crate::cassette::Mode> {
+        self.cassettes.mode
+    }
+
+    /// Saves what was recorded into cassettes; the error names the file.
+    pub fn save_cassettes(&self) -> Result<(), String> {
+        self.cassettes.save()
     }
 
     /// Count ignored cases in metrics and floors (`--include-ignored`).

@@ -1,13 +1,17 @@
 //! Providers: how a case's prompt reaches a model and its output comes back.
 //!
+//! - [`openai`]: an OpenAI-compatible chat-completions server;
 //! - [`command`]: a child process of the user's, in any language (`lines` or `once` protocol);
-//! - [`function`]: a Rust closure registered on [`Harness`](crate::Harness).
+//! - [`function`]: a Rust closure registered on [`Harness`](crate::Harness);
+//!
+//! and any of them through a [cassette](crate::cassette), which records and replays answers.
 //!
 //! A provider answers one [`Request`] at a time per calling thread; the engine bounds how many
 //! calls run at once and measures their latency.
 
 pub mod command;
 pub mod function;
+pub mod openai;
 
 use crate::suite::ModelSpec;
 use serde::{Deserialize, Serialize};
@@ -116,6 +120,7 @@ pub type ModelFn = Arc<dyn Fn(&Request) -> Result<String, BoxError> + Send + Syn
 /// The provider for a suite's `[model]`. `functions` are the closures registered on the harness.
 pub fn build(spec: &ModelSpec, functions: &BTreeMap<String, ModelFn>) -> Arc<dyn Provider> {
     match spec {
+        ModelSpec::OpenAi(spec) => Arc::new(openai::OpenAiProvider::new(spec)),
         ModelSpec::Command {
             program,
             argv,

@@ -6,17 +6,14 @@
 //! model: a suite that loads is ready to run.
 
 use super::cases_file::{self, Row};
+use super::check::{Check, Value};
 use super::{
-    Bound, Case, Checks, FailOn, Floor, Metric, ModelSpec, Protocol, Scale, SourceLine, Suite,
-    Task, Template, number,
+    Bound, Case, Checks, FailOn, Floor, Metric, Scale, SourceLine, Suite, Task, Template, number,
 };
 use crate::diagnostic::{Diagnostic, Location, did_you_mean};
-use regex::Regex;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 /// What the loader needs to know about the face that will run the suites.
@@ -66,9 +63,6 @@ const SUITE_KEYS: &[&str] = &[
     "floors",
     "case",
 ];
-const COMMAND_KEYS: &[&str] = &["command", "protocol"];
-const FN_KEYS: &[&str] = &["name"];
-const MODEL_KEYS: &[&str] = &["provider", "prompt", "timeout_s", "concurrency"];
 const CASE_KEYS: &[&str] = &[
     "id",
     "input",
@@ -83,9 +77,6 @@ const CASE_KEYS: &[&str] = &[
     "max_chars",
     "json",
 ];
-const DEFAULT_TIMEOUT_S: f64 = 30.0;
-/// One day: longer is a hang, and bounds every deadline computed from it.
-const MAX_TIMEOUT_S: f64 = 86_400.0;
 
 /// Finds suite files: each path is a `.toml` file or a folder searched recursively (skipping
 /// hidden folders and `snapshots/`). The result is sorted, so runs are reproducible.
@@ -242,24 +233,6 @@ fn load_file(file: &Path, options: &LoadOptions) -> Result<Suite, (String, Vec<D
     }
 }
 
-/// The state of checking one suite file: where problems are collected.
-struct Check<'a> {
-    file: &'a Path,
-    source: &'a str,
-    problems: Vec<Diagnostic>,
-}
-
-type Value<'i> = Spanned<DeValue<'i>>;
-
-/// A problem just recorded, to which a hint may be added.
-struct Reported<'p>(&'p mut Diagnostic);
-
-impl Reported<'_> {
-    fn hint(self, hint: impl Into<String>) {
-        self.0.hint = Some(hint.into());
-    }
-}
-
 /// A case from either source, before validation.
 struct Draft {
     at: Location,
@@ -300,153 +273,7 @@ impl Draft {
     }
 }
 
-impl<'a> Check<'a> {
-    fn at(&self, span: Range<usize>) -> Location {
-        Location::of_span(self.file, self.source, span)
-    }
-
-    /// Records a problem at `span`; chain `.hint(..)` to say what to do about it.
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> Reported<'_> {
-        let problem = Diagnostic::new(message).at(self.at(span));
-        self.problems.push(problem);
-        Reported(self.problems.last_mut().expect("just pushed"))
-    }
-
-    fn wrong_type(&mut self, key: &str, wanted: &str, value: &Value<'_>) {
-        let found = value.get_ref().type_str();
-        self.error(
-            value.span(),
-            format!("`{key}` must be {wanted}, found {found}"),
-        );
-    }
-
-    fn unknown_key(
-        &mut self,
-        key: &Spanned<std::borrow::Cow<'_, str>>,
-        place: &str,
-        known: &[&str],
-    ) {
-        let name = key.get_ref().as_ref();
-        let hint = match did_you_mean(name, known.iter().copied()) {
-            Some(guess) => format!("did you mean `{guess}`?"),
-            None => format!("known keys {place}: {}", known.join(", ")),
-        };
-        self.error(key.span(), format!("unknown key `{name}` {place}"))
-            .hint(hint);
-    }
-
-    fn string(&mut self, key: &str, value: &Value<'_>) -> Option<String> {
-        match value.get_ref() {
-            DeValue::String(text) => Some(text.to_string()),
-            _ => {
-                self.wrong_type(key, "a string", value);
-                None
-            }
-        }
-    }
-
-    fn boolean(&mut self, key: &str, value: &Value<'_>) -> Option<bool> {
-        match value.get_ref() {
-            DeValue::Boolean(b) => Some(*b),
-            _ => {
-                self.wrong_type(key, "true or false", value);
-                None
-            }
-        }
-    }
-
-    fn number(&mut self, key: &str, value: &Value<'_>) -> Option<f64> {
-        let parsed = match value.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .ok()
-                .map(|i| i as f64),
-            DeValue::Float(f) => f.as_str().parse::<f64>().ok(),
-            _ => {
-                self.wrong_type(key, "a number", value);
-                return None;
-            }
-        };
-        if parsed.is_none_or(|n| !n.is_finite()) {
-            self.error(value.span(), format!("`{key}` must be a finite number"));
-            return None;
-        }
-        parsed
-    }
-
-    fn whole_number(&mut self, key: &str, value: &Value<'_>, min: i64) -> Option<usize> {
-        let parsed = match value.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-            _ => {
-                self.wrong_type(key, "a whole number", value);
-                return None;
-            }
-        };
-        match parsed {
-            Some(n) if n >= min => usize::try_from(n).ok(),
-            _ => {
-                self.error(
-                    value.span(),
-                    format!("`{key}` must be a whole number of at least {min}"),
-                );
-                None
-            }
-        }
-    }
-
-    fn strings(&mut self, key: &str, value: &Value<'_>) -> Option<Vec<(String, Range<usize>)>> {
-        let DeValue::Array(items) = value.get_ref() else {
-            self.wrong_type(key, "an array of strings", value);
-            return None;
-        };
-        let mut out = Vec::new();
-        for item in items.iter() {
-            match item.get_ref() {
-                DeValue::String(text) => out.push((text.to_string(), item.span())),
-                other => {
-                    self.error(
-                        item.span(),
-                        format!(
-                            "every item of `{key}` must be a string, found {}",
-                            other.type_str()
-                        ),
-                    );
-                }
-            }
-        }
-        (out.len() == items.len()).then_some(out)
-    }
-
-    fn table<'t, 'i>(&mut self, key: &str, value: &'t Value<'i>) -> Option<&'t DeTable<'i>> {
-        match value.get_ref() {
-            DeValue::Table(table) => Some(table),
-            _ => {
-                self.wrong_type(key, "a table", value);
-                None
-            }
-        }
-    }
-
-    fn regex(&mut self, key: &str, value: &Value<'_>) -> Option<Regex> {
-        let pattern = self.string(key, value)?;
-        match Regex::new(&pattern) {
-            Ok(regex) => Some(regex),
-            Err(error) => {
-                let detail = error
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .to_string();
-                let message = format!("`{key}` is not a valid regular expression: {detail}");
-                self.error(value.span(), message).hint(
-                    "the syntax is that of the Rust regex crate; \
-                     escape `\\` as `\\\\` in basic strings or use a 'literal string'",
-                );
-                None
-            }
-        }
-    }
-
+impl Check<'_> {
     fn suite(&mut self, table: &DeTable<'_>, stem: &str, options: &LoadOptions) -> Option<Suite> {
         let mut name = None;
         let mut task = None;
@@ -587,14 +414,17 @@ impl<'a> Check<'a> {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let (model, prompt) = match model {
-            Some((_, value)) => self.model(value, &suite_dir, options),
+        let (model, prompt, cassette) = match model {
+            Some((_, value)) => {
+                let table = self.model(value, &suite_dir, options);
+                (table.spec, table.prompt, table.cassette)
+            }
             None => {
                 self.error(0..0, "the suite has no [model] table").hint(
-                    "add [model] with provider = \"command\" and command = [...]; \
+                    "add [model] with a provider (openai, command or fn); \
                      see the suite reference in README.md",
                 );
-                (None, Template::default())
+                (None, Template::default(), None)
             }
         };
         // Without a known task the floors' metric names cannot be checked; everything else is.
@@ -655,6 +485,7 @@ impl<'a> Check<'a> {
             label_pattern,
             model,
             prompt,
+            cassette,
             floors,
             fail_on,
             cases,
@@ -719,231 +550,6 @@ impl<'a> Check<'a> {
             }
             _ => {}
         }
-    }
-
-    fn model(
-        &mut self,
-        value: &Value<'_>,
-        suite_dir: &Path,
-        options: &LoadOptions,
-    ) -> (Option<ModelSpec>, Template) {
-        let Some(table) = self.table("model", value) else {
-            return (None, Template::default());
-        };
-        let mut provider = None;
-        let mut prompt = None;
-        let mut timeout_s = None;
-        let mut concurrency = None;
-        let mut command = None;
-        let mut protocol = None;
-        let mut function = None;
-        let mut specific: Vec<(&'static str, Range<usize>)> = Vec::new();
-        for (key, value) in table.iter() {
-            let k = key.get_ref().as_ref();
-            match k {
-                "provider" => provider = self.string(k, value).map(|p| (p, value.span())),
-                "prompt" => prompt = self.string(k, value).map(|p| (p, value.span())),
-                "timeout_s" => timeout_s = self.number(k, value).map(|t| (t, value.span())),
-                "concurrency" => concurrency = self.whole_number(k, value, 1),
-                "command" => {
-                    specific.push(("command", key.span()));
-                    command = self.strings(k, value).map(|c| (c, value.span()));
-                }
-                "protocol" => {
-                    specific.push(("command", key.span()));
-                    protocol = self.string(k, value).map(|p| (p, value.span()));
-                }
-                "name" => {
-                    specific.push(("fn", key.span()));
-                    function = self.string(k, value).map(|n| (n, value.span()));
-                }
-                _ => {
-                    let known: Vec<&str> = MODEL_KEYS
-                        .iter()
-                        .chain(COMMAND_KEYS)
-                        .chain(FN_KEYS)
-                        .copied()
-                        .collect();
-                    self.unknown_key(key, "in [model]", &known);
-                }
-            }
-        }
-
-        let template = match prompt {
-            None => Template::default(),
-            Some((text, span)) => match Template::parse(&text) {
-                Ok(template) => template,
-                Err(unknown) => {
-                    for placeholder in unknown {
-                        let at = self.source[span.clone()]
-                            .find(&placeholder.text)
-                            .map_or(span.clone(), |i| {
-                                span.start + i..span.start + i + placeholder.text.len()
-                            });
-                        let hint = if placeholder.text.contains("expected") {
-                            "the expected answer is never shown to the model; \
-                             the placeholders are {{input}} and {{vars.NAME}}"
-                        } else {
-                            "the placeholders are {{input}} and {{vars.NAME}}"
-                        };
-                        self.error(
-                            at,
-                            format!("unknown placeholder `{}` in the prompt", placeholder.text),
-                        )
-                        .hint(hint);
-                    }
-                    Template::default()
-                }
-            },
-        };
-
-        let timeout = match timeout_s {
-            Some((t, span)) if !(t > 0.0 && t <= MAX_TIMEOUT_S) => {
-                let limit = MAX_TIMEOUT_S;
-                self.error(
-                    span,
-                    format!("`timeout_s` must be more than 0 and at most {limit}"),
-                )
-                .hint("a model call that takes longer than a day is a hung call");
-                Duration::from_secs_f64(DEFAULT_TIMEOUT_S)
-            }
-            Some((t, _)) => Duration::from_secs_f64(t),
-            None => Duration::from_secs_f64(DEFAULT_TIMEOUT_S),
-        };
-        let default_concurrency = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let concurrency = concurrency.unwrap_or(default_concurrency);
-
-        let Some((provider, provider_span)) = provider else {
-            self.error(value.span(), "[model] has no `provider`").hint(
-                "add provider = \"command\" (a program of yours) \
-                 or provider = \"fn\" (a Rust closure on the harness)",
-            );
-            return (None, template);
-        };
-        if provider != "command" && provider != "fn" {
-            let hint = match did_you_mean(&provider, ["command", "fn"]) {
-                Some(guess) => format!("did you mean `{guess}`?"),
-                None => "the providers are command and fn".to_string(),
-            };
-            self.error(provider_span, format!("unknown provider `{provider}`"))
-                .hint(hint);
-            return (None, template);
-        }
-        for (owner, span) in specific {
-            if owner != provider {
-                let key = self.source[span.clone()].to_string();
-                self.error(
-                    span,
-                    format!("`{key}` belongs to provider `{owner}`, not `{provider}`"),
-                );
-            }
-        }
-
-        let spec = if provider == "command" {
-            let Some((argv, argv_span)) = command else {
-                self.error(
-                    provider_span,
-                    "provider `command` needs `command = [\"program\", \"arg\", ...]`",
-                );
-                return (None, template);
-            };
-            let argv: Vec<String> = argv.into_iter().map(|(a, _)| a).collect();
-            let Some(first) = argv.first() else {
-                self.error(argv_span, "`command` is empty").hint(
-                    "give the program and its arguments, \
-                     e.g. command = [\"python3\", \"model.py\"]",
-                );
-                return (None, template);
-            };
-            let program = match resolve_program(first, suite_dir) {
-                Some(program) => program,
-                None => {
-                    let hint = if first.contains('/') {
-                        format!(
-                            "paths in `command` are relative to the suite file's folder ({})",
-                            display_dir(suite_dir)
-                        )
-                    } else {
-                        "install it, or give its path relative to the suite file's folder"
-                            .to_string()
-                    };
-                    let place = if first.contains('/') {
-                        "relative to the suite's folder"
-                    } else {
-                        "on PATH"
-                    };
-                    self.error(
-                        argv_span,
-                        format!("command not found: `{first}` is not an executable {place}"),
-                    )
-                    .hint(hint);
-                    return (None, template);
-                }
-            };
-            let protocol = match protocol {
-                None => Protocol::Lines,
-                Some((p, span)) => match p.as_str() {
-                    "lines" => Protocol::Lines,
-                    "once" => Protocol::Once,
-                    other => {
-                        self.error(span, format!("unknown protocol `{other}`"))
-                            .hint(
-                                "protocol is \"lines\" (a long-lived process, JSON lines) \
-                                 or \"once\" (a process per case)",
-                            );
-                        Protocol::Lines
-                    }
-                },
-            };
-            ModelSpec::Command {
-                program,
-                argv,
-                dir: std::path::absolute(suite_dir).unwrap_or_else(|_| suite_dir.to_path_buf()),
-                protocol,
-                timeout,
-                concurrency,
-            }
-        } else {
-            let Some((name, name_span)) = function else {
-                self.error(
-                    provider_span,
-                    "provider `fn` needs `name`, the name the closure is registered under",
-                );
-                return (None, template);
-            };
-            match &options.functions {
-                None => {
-                    let message = "provider `fn` runs a Rust closure registered on \
-                                   evalgate::Harness, which exists only under `cargo test`";
-                    self.error(provider_span, message).hint(
-                        "run this suite with `cargo test`, or use provider = \"command\" for the CLI",
-                    );
-                }
-                Some(registered) if !registered.contains(&name) => {
-                    let hint = if registered.is_empty() {
-                        format!("register it in the test target: .model(\"{name}\", |req| ...)")
-                    } else {
-                        format!(
-                            "registered models: {}; \
-                             or register it with .model(\"{name}\", |req| ...)",
-                            registered.join(", ")
-                        )
-                    };
-                    self.error(
-                        name_span,
-                        format!("no model named `{name}` is registered on the harness"),
-                    )
-                    .hint(hint);
-                }
-                Some(_) => {}
-            }
-            ModelSpec::Function {
-                name,
-                timeout,
-                concurrency,
-            }
-        };
-        (Some(spec), template)
     }
 
     fn floors(
@@ -1323,38 +929,4 @@ fn valid_case_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-fn display_dir(dir: &Path) -> String {
-    if dir.as_os_str().is_empty() {
-        ".".to_string()
-    } else {
-        dir.display().to_string()
-    }
-}
-
-/// Finds the program of a `command`: a path (with a `/`) relative to the suite's folder, or a
-/// name searched on `PATH`. Returns what to spawn.
-fn resolve_program(program: &str, suite_dir: &Path) -> Option<PathBuf> {
-    if program.contains('/') {
-        let path = suite_dir.join(program);
-        return is_executable(&path).then(|| std::path::absolute(&path).unwrap_or(path));
-    }
-    let path_var = std::env::var_os("PATH")?;
-    std::env::split_paths(&path_var)
-        .map(|dir| dir.join(program))
-        .find(|p| is_executable(p))
-        .map(|_| PathBuf::from(program))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
 }

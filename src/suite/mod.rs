@@ -5,12 +5,14 @@
 //! works with these resolved types and never sees raw TOML.
 
 mod cases_file;
+mod check;
 mod floor;
 mod load;
+mod model;
 mod template;
 
 pub use floor::{Average, Bound, Floor, Metric, Scale, Score, number};
-pub use load::{LoadOptions, Loaded, discover, load};
+pub use load::{BrokenFile, LoadOptions, Loaded, discover, load};
 pub use template::Template;
 
 use regex::Regex;
@@ -35,6 +37,8 @@ pub struct Suite {
     pub label_pattern: Option<Regex>,
     pub model: ModelSpec,
     pub prompt: Template,
+    /// `[model] cassette`: the record/replay file, relative to the current folder.
+    pub cassette: Option<PathBuf>,
     pub floors: Vec<Floor>,
     /// Which failures fail the run (`fail_on`); others are reported but do not gate.
     pub fail_on: FailOn,
@@ -124,6 +128,8 @@ impl Checks {
 /// How the suite's model is called.
 #[derive(Clone, Debug)]
 pub enum ModelSpec {
+    /// An OpenAI-compatible `/v1/chat/completions` server.
+    OpenAi(OpenAiSpec),
     /// A child process: `command = [program, args...]`, run in the suite file's folder.
     Command {
         /// The program as resolved at load time (a path, or a name found on `PATH`).
@@ -143,9 +149,30 @@ pub enum ModelSpec {
     },
 }
 
+/// `provider = "openai"`: the model, the server and the request parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenAiSpec {
+    pub model: String,
+    /// As written in the suite; `None` means `$OPENAI_BASE_URL`, else OpenAI's.
+    pub base_url: Option<String>,
+    /// The environment variable that holds the API key (read when the model is called).
+    pub api_key_env: String,
+    pub system: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub seed: Option<i64>,
+    pub timeout: Duration,
+    pub concurrency: usize,
+    /// Retries after the first request, on 429, 5xx, timeouts and connection errors.
+    pub retries: u32,
+    /// The first retry waits up to this long (with jitter); each next one twice as long.
+    pub backoff: Duration,
+}
+
 impl ModelSpec {
     pub fn concurrency(&self) -> usize {
         match self {
+            ModelSpec::OpenAi(spec) => spec.concurrency,
             ModelSpec::Command { concurrency, .. } | ModelSpec::Function { concurrency, .. } => {
                 *concurrency
             }
@@ -155,16 +182,40 @@ impl ModelSpec {
     /// The provider's name as written in the suite.
     pub fn provider(&self) -> &'static str {
         match self {
+            ModelSpec::OpenAi(_) => "openai",
             ModelSpec::Command { .. } => "command",
             ModelSpec::Function { .. } => "fn",
         }
     }
 
-    /// What identifies the model in results and snapshots: the argv or the function name.
+    /// What identifies the model in results: the model name, the argv or the function name.
     pub fn identity(&self) -> String {
         match self {
+            ModelSpec::OpenAi(spec) => spec.model.clone(),
             ModelSpec::Command { argv, .. } => argv.join(" "),
             ModelSpec::Function { name, .. } => name.clone(),
+        }
+    }
+
+    /// The provider, the model and every parameter that shapes an answer: with the rendered
+    /// prompt, what a cassette keys a recording by. The server's address and the API key are
+    /// not part of it: the same model elsewhere answers the same.
+    pub fn parameters(&self) -> serde_json::Value {
+        match self {
+            ModelSpec::OpenAi(spec) => serde_json::json!({
+                "provider": "openai",
+                "model": spec.model,
+                "system": spec.system,
+                "temperature": spec.temperature,
+                "max_tokens": spec.max_tokens,
+                "seed": spec.seed,
+            }),
+            ModelSpec::Command { argv, protocol, .. } => serde_json::json!({
+                "provider": "command",
+                "command": argv,
+                "protocol": match protocol { Protocol::Lines => "lines", Protocol::Once => "once" },
+            }),
+            ModelSpec::Function { name, .. } => serde_json::json!({"provider": "fn", "name": name}),
         }
     }
 }

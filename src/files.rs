@@ -1,0 +1,88 @@
+//! Writing files so that a reader, or a run killed at any moment, never sees half of one; and
+//! locking a folder so that processes writing the same file take turns.
+
+use std::path::Path;
+
+/// Writes a file through a temporary sibling and a rename, creating the folder if needed: the
+/// file holds its old content or its new content, never a mix, even after a SIGKILL.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written =
+        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// An exclusive lock on a folder, held until dropped. Processes that write files in the same
+/// folder (parallel test processes recording into one cassette) take turns through it.
+pub struct FolderLock {
+    #[cfg(unix)]
+    _folder: std::fs::File,
+}
+
+impl FolderLock {
+    /// Waits for the lock on `folder`, creating the folder if needed.
+    pub fn acquire(folder: &Path) -> std::io::Result<FolderLock> {
+        std::fs::create_dir_all(folder)?;
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            let file = std::fs::File::open(folder)?;
+            // SAFETY: flock on a descriptor this function owns; the lock is released when the
+            // descriptor closes (FolderLock is dropped).
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(FolderLock { _folder: file })
+        }
+        #[cfg(not(unix))]
+        Ok(FolderLock {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/results.json");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
+        let left: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary left behind");
+    }
+
+    #[test]
+    fn folder_locks_exclude_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (dir, counter) = (dir.path().to_path_buf(), counter.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        let _lock = FolderLock::acquire(&dir).unwrap();
+                        let inside = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        assert_eq!(inside, 0, "two holders at once");
+                        std::thread::yield_now();
+                        counter.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+    }
+}
