@@ -202,14 +202,21 @@ impl ModelSpec {
     /// not part of it: the same model elsewhere answers the same.
     pub fn parameters(&self) -> serde_json::Value {
         match self {
-            ModelSpec::OpenAi(spec) => serde_json::json!({
-                "provider": "openai",
-                "model": spec.model,
-                "system": spec.system,
-                "temperature": spec.temperature,
-                "max_tokens": spec.max_tokens,
-                "seed": spec.seed,
-            }),
+            ModelSpec::OpenAi(spec) => {
+                let mut parameters = serde_json::json!({"provider": "openai", "model": spec.model});
+                let optional = [
+                    ("system", spec.system.clone().map(serde_json::Value::from)),
+                    ("temperature", spec.temperature.map(serde_json::Value::from)),
+                    ("max_tokens", spec.max_tokens.map(serde_json::Value::from)),
+                    ("seed", spec.seed.map(serde_json::Value::from)),
+                ];
+                for (name, value) in optional {
+                    if let Some(value) = value {
+                        parameters[name] = value;
+                    }
+                }
+                parameters
+            }
             ModelSpec::Command { argv, protocol, .. } => serde_json::json!({
                 "provider": "command",
                 "command": argv,
