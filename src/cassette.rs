@@ -17,7 +17,7 @@
 //!
 //! [parameters]: crate::suite::ModelSpec::parameters
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, MAX_PROBLEMS_SHOWN, capped};
 use crate::files::{FolderLock, write_atomically};
 use crate::provider::{ModelError, Provider, Reply, Request, Usage};
 use crate::suite::{BrokenFile, Suite};
@@ -295,7 +295,7 @@ fn read(path: &Path) -> Result<BTreeMap<String, Entry>, Vec<Diagnostic>> {
     if problems.is_empty() {
         Ok(entries)
     } else {
-        Err(problems)
+        Err(capped(problems, path, MAX_PROBLEMS_SHOWN))
     }
 }
 

@@ -141,6 +141,23 @@ impl fmt::Display for Diagnostics<'_> {
     }
 }
 
+/// How many problems of one data file (cases file, cassette) are shown.
+pub const MAX_PROBLEMS_SHOWN: usize = 20;
+
+/// At most `limit` of one file's problems, and a last one that counts the rest: a file that
+/// is wrong on every line (the wrong file named) must not bury everything else.
+pub fn capped(mut problems: Vec<Diagnostic>, file: &Path, limit: usize) -> Vec<Diagnostic> {
+    if problems.len() > limit {
+        let rest = problems.len() - limit;
+        problems.truncate(limit);
+        problems.push(
+            Diagnostic::new(format!("… and {rest} more problems in {}", file.display()))
+                .hint("fix the ones above first; is it the file you meant?"),
+        );
+    }
+    problems
+}
+
 /// The closest candidate to `word`, when it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     word: &str,
@@ -204,6 +221,18 @@ mod tests {
         assert!(
             text.contains("1 |  acuracy = 0.8\n  |  ^^^^^^^\n"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn problems_of_one_file_are_capped() {
+        let many = vec![Diagnostic::new("bad"); 25];
+        let shown = capped(many, Path::new("c.jsonl"), 20);
+        assert_eq!(shown.len(), 21);
+        assert_eq!(shown[20].message, "… and 5 more problems in c.jsonl");
+        assert_eq!(
+            capped(vec![Diagnostic::new("x")], Path::new("c"), 20).len(),
+            1
         );
     }
 

@@ -3,7 +3,7 @@
 //! Known fields are `id`, `input`, `expected` and `tags` (a JSON array, or `;`-separated in CSV);
 //! every other field becomes a template var. Rows keep their line number for messages.
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Diagnostic, Location, MAX_PROBLEMS_SHOWN, capped};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -20,6 +20,10 @@ pub struct Row {
 
 /// Reads a cases file.
 pub fn read(path: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
+    read_any(path).map_err(|problems| capped(problems, path, MAX_PROBLEMS_SHOWN))
+}
+
+fn read_any(path: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
     let bytes = std::fs::read(path).map_err(|error| {
         vec![Diagnostic::new(format!(
             "cannot read cases file {}: {error}",

@@ -99,6 +99,7 @@ impl Server {
 
 /// Answers requests on one connection until the client closes it.
 fn serve(stream: TcpStream, state: &State) {
+    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
@@ -241,7 +242,8 @@ fn answer(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).is_ok() && stream.write_all(text.as_bytes()).is_ok()
+    head.push_str(&text);
+    stream.write_all(head.as_bytes()).is_ok()
 }
 
 fn completion(model: &str, output: &str) -> String {
