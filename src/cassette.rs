@@ -3,8 +3,10 @@
 //!
 //! A cassette is a JSONL file, one [`Entry`] a line, sorted by test name and key, so that
 //! re-recording unchanged answers rewrites the same bytes and a changed answer is a one-line
-//! diff. An entry is found by its key: a stable hash of the model's [parameters]
-//! (provider, model and everything that shapes an answer) and the rendered prompt.
+//! diff. An entry is found by its key: a stable hash of the model's [parameters] (provider,
+//! model and everything that shapes an answer) and of what the model is sent: the rendered
+//! prompt for an `openai` model, every field of the request (suite, case id, input, vars,
+//! prompt) for a program or a closure, which may read any of them.
 //!
 //! The mode comes from `EVALGATE_CASSETTE`: `replay` (only recordings; a miss fails the case),
 //! `record` (call the model, keep every answer), `auto` (replay what is recorded, call and record
@@ -20,7 +22,7 @@
 use crate::diagnostic::{Diagnostic, Location, MAX_PROBLEMS_SHOWN, capped};
 use crate::files::{FolderLock, write_atomically};
 use crate::provider::{ModelError, Provider, Reply, Request, Usage};
-use crate::suite::{BrokenFile, Suite};
+use crate::suite::{BrokenFile, ModelSpec, Suite};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -52,7 +54,14 @@ impl Mode {
     /// The mode from `EVALGATE_CASSETTE`, defaulting on `CI`.
     pub fn from_env() -> Result<Mode, Diagnostic> {
         let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
-        Mode::parse(std::env::var("EVALGATE_CASSETTE").ok().as_deref(), ci)
+        match std::env::var("EVALGATE_CASSETTE") {
+            Ok(value) => Mode::parse(Some(&value), ci),
+            Err(std::env::VarError::NotPresent) => Mode::parse(None, ci),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(Diagnostic::new("EVALGATE_CASSETTE is not valid UTF-8")
+                    .hint("use replay, record, auto or off"))
+            }
+        }
     }
 
     fn parse(value: Option<&str>, ci: bool) -> Result<Mode, Diagnostic> {
@@ -72,16 +81,67 @@ impl Mode {
     }
 }
 
+/// What of a request a model is sent, as a cassette records it: the prompt alone for a model
+/// behind an API (the rest is in its parameters), every field for a program or a closure.
+pub fn sent(model: &ModelSpec, request: &Request) -> serde_json::Value {
+    if model.sees_whole_request() {
+        serde_json::json!({
+            "suite": request.suite,
+            "id": request.case_id,
+            "input": request.input,
+            "vars": request.vars,
+            "prompt": request.prompt,
+        })
+    } else {
+        serde_json::json!({"prompt": request.prompt})
+    }
+}
+
 /// The key of a recording: FNV-1a (64 bits) over the canonical JSON of the parameters, a NUL,
-/// and the prompt, as 16 hex digits. Stable across runs, machines and versions.
-pub fn key(parameters: &serde_json::Value, prompt: &str) -> String {
+/// and the canonical JSON of what was sent, as 16 hex digits. Stable across runs, machines,
+/// versions and serde_json's features (keys are sorted here, not by the map type).
+pub fn key(parameters: &serde_json::Value, sent: &serde_json::Value) -> String {
+    let mut text = String::new();
+    canonical(parameters, &mut text);
+    text.push('\0');
+    canonical(sent, &mut text);
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let canonical = parameters.to_string();
-    for byte in canonical.bytes().chain([0]).chain(prompt.bytes()) {
+    for byte in text.bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{hash:016x}")
+}
+
+/// JSON with object keys sorted and no spaces.
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                out.push(':');
+                canonical(&object[key], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// One recorded answer.
@@ -92,7 +152,8 @@ pub struct Entry {
     /// The test that recorded it (the first by name, when several cases share a prompt).
     pub test: String,
     pub parameters: serde_json::Value,
-    pub prompt: String,
+    /// What the model was sent (see [`sent`]).
+    pub request: serde_json::Value,
     pub output: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub usage: Option<Usage>,
@@ -149,13 +210,14 @@ impl Cassette {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Keeps an answer; saves if the last save is [`SAVE_INTERVAL`] old.
-    pub fn record(&self, entry: Entry) -> std::io::Result<()> {
+    /// Keeps an answer; saves if the last save is [`SAVE_INTERVAL`] old. A save that fails is
+    /// tried again at the next one, and its error is kept for [`Cassette::save`] to report.
+    pub fn record(&self, entry: Entry) {
         let due = {
             let mut state = self.lock();
             let key = entry.key.clone();
             match state.entries.get_mut(&key) {
-                // The same answer recorded by another test of the same prompt: keep one, the
+                // The same answer recorded by another test of the same request: keep one, the
                 // first by name, so the file does not depend on which ran first.
                 Some(existing) if same_answer(existing, &entry) => {
                     if entry.test < existing.test {
@@ -170,7 +232,17 @@ impl Cassette {
             }
             !state.unsaved.is_empty() && state.last_save.elapsed() >= SAVE_INTERVAL
         };
-        if due { self.save() } else { Ok(()) }
+        if due {
+            let _ = self.save();
+        }
+    }
+
+    /// The folder that holds the cassette, which is locked while it is written.
+    fn folder(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
     }
 
     /// Saves the answers recorded since the last save, merged with whatever other processes
@@ -180,15 +252,10 @@ impl Cassette {
         if state.unsaved.is_empty() {
             return Ok(());
         }
-        let folder = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let _lock = FolderLock::acquire(folder)?;
+        state.last_save = Instant::now();
+        let _lock = FolderLock::acquire(self.folder())?;
         // Another process's saves, unless the file has become unreadable (then ours replace it).
-        let on_disk = read(&self.path).unwrap_or_default();
-        let mut merged = on_disk;
+        let mut merged = read(&self.path).unwrap_or_default();
         for key in &state.unsaved {
             if let Some(entry) = state.entries.get(key) {
                 merged.insert(key.clone(), entry.clone());
@@ -197,23 +264,28 @@ impl Cassette {
         write_atomically(&self.path, render(merged.values()).as_bytes())?;
         state.entries = merged;
         state.unsaved.clear();
-        state.last_save = Instant::now();
         Ok(())
     }
 
-    /// Drops the entries whose keys are not in `used`; returns how many were kept and dropped.
-    pub fn prune(&self, used: &HashSet<String>) -> std::io::Result<(usize, usize)> {
+    /// Whether the cassette can be written: its folder can be created, locked and written.
+    /// Checked before a recording run calls any model.
+    pub fn check_writable(&self) -> std::io::Result<()> {
+        let _lock = FolderLock::acquire(self.folder())?;
+        let probe = self
+            .folder()
+            .join(format!(".evalgate-probe.{}", std::process::id()));
+        write_atomically(&probe, b"")?;
+        std::fs::remove_file(probe)
+    }
+
+    /// Drops the entries `keep` rejects; returns how many were kept and dropped.
+    pub fn prune(&self, keep: impl Fn(&Entry) -> bool) -> std::io::Result<(usize, usize)> {
         self.save()?;
         let mut state = self.lock();
-        let folder = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let _lock = FolderLock::acquire(folder)?;
+        let _lock = FolderLock::acquire(self.folder())?;
         let mut entries = read(&self.path).unwrap_or_default();
         let before = entries.len();
-        entries.retain(|key, _| used.contains(key));
+        entries.retain(|_, entry| keep(entry));
         let kept = entries.len();
         if kept != before {
             write_atomically(&self.path, render(entries.values()).as_bytes())?;
@@ -270,12 +342,12 @@ fn read(path: &Path) -> Result<BTreeMap<String, Entry>, Vec<Diagnostic>> {
             location
         };
         match serde_json::from_str::<Entry>(line) {
-            Ok(entry) if entry.key == key(&entry.parameters, &entry.prompt) => {
+            Ok(entry) if entry.key == key(&entry.parameters, &entry.request) => {
                 entries.insert(entry.key.clone(), entry);
             }
             Ok(entry) => problems.push(
                 Diagnostic::new(format!(
-                    "the recording of {} in the cassette does not match its own prompt and parameters",
+                    "the recording of {} in the cassette does not match its own request and parameters",
                     entry.test
                 ))
                 .at(at())
@@ -309,8 +381,7 @@ pub struct Cassettes {
 
 impl Cassettes {
     pub fn get(&self, path: &Path) -> Option<Arc<Cassette>> {
-        let id = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        self.files.get(&id).cloned()
+        self.files.get(&identity(path)).cloned()
     }
 
     /// Saves every cassette; the first error, naming its file.
@@ -327,6 +398,23 @@ impl Cassettes {
     }
 }
 
+/// One name for a cassette however its path is spelled (`a/../c.jsonl`, `./c.jsonl`): the
+/// absolute path with `.` and `..` resolved as text.
+pub fn identity(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut normal = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
 /// Opens the cassettes the suites name (each once). A suite whose cassette cannot be read is
 /// broken, with the cassette's problems; the others come back ready to run.
 pub fn attach(suites: Vec<Suite>, mode: Mode) -> (Vec<Suite>, Vec<BrokenFile>, Cassettes) {
@@ -337,11 +425,22 @@ pub fn attach(suites: Vec<Suite>, mode: Mode) -> (Vec<Suite>, Vec<BrokenFile>, C
     let mut problems: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
     if mode != Mode::Off {
         for path in suites.iter().filter_map(|s| s.cassette.as_deref()) {
-            let id = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            let id = identity(path);
             if cassettes.files.contains_key(&id) || problems.contains_key(&id) {
                 continue;
             }
-            match Cassette::open(path) {
+            let opened = Cassette::open(path).and_then(|cassette| {
+                if matches!(mode, Mode::Record | Mode::Auto) {
+                    cassette.check_writable().map_err(|error| {
+                        let message = format!("cannot write the cassette {}: {error}", path.display());
+                        vec![Diagnostic::new(message).hint(
+                            "recording needs a folder it can write; EVALGATE_CASSETTE=replay only reads",
+                        )]
+                    })?;
+                }
+                Ok(cassette)
+            });
+            match opened {
                 Ok(cassette) => {
                     cassettes.files.insert(id, Arc::new(cassette));
                 }
@@ -353,11 +452,11 @@ pub fn attach(suites: Vec<Suite>, mode: Mode) -> (Vec<Suite>, Vec<BrokenFile>, C
     }
     let (mut ready, mut broken) = (Vec::new(), Vec::new());
     for suite in suites {
-        let id = suite
+        match suite
             .cassette
             .as_deref()
-            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
-        match id.and_then(|id| problems.get(&id)) {
+            .and_then(|path| problems.get(&identity(path)))
+        {
             Some(found) => broken.push(BrokenFile {
                 file: suite.file.clone(),
                 name: suite.name.clone(),
@@ -372,16 +471,35 @@ pub fn attach(suites: Vec<Suite>, mode: Mode) -> (Vec<Suite>, Vec<BrokenFile>, C
 /// A provider seen through a cassette: answers come from the recording when there is one (and
 /// the mode allows), else from the model, and are recorded (when the mode says so).
 pub struct Recorded {
-    pub inner: Arc<dyn Provider>,
-    pub cassette: Arc<Cassette>,
-    pub mode: Mode,
-    /// The suite's model parameters, for the key.
-    pub parameters: serde_json::Value,
+    inner: Arc<dyn Provider>,
+    cassette: Arc<Cassette>,
+    mode: Mode,
+    model: ModelSpec,
+    /// The model's parameters, for the key.
+    parameters: serde_json::Value,
+}
+
+impl Recorded {
+    pub fn new(
+        inner: Arc<dyn Provider>,
+        cassette: Arc<Cassette>,
+        mode: Mode,
+        model: &ModelSpec,
+    ) -> Recorded {
+        Recorded {
+            inner,
+            cassette,
+            mode,
+            model: model.clone(),
+            parameters: model.parameters(),
+        }
+    }
 }
 
 impl Provider for Recorded {
     fn call(&self, request: &Request) -> Result<Reply, ModelError> {
-        let key = key(&self.parameters, &request.prompt);
+        let sent = sent(&self.model, request);
+        let key = key(&self.parameters, &sent);
         if matches!(self.mode, Mode::Replay | Mode::Auto) {
             if let Some(entry) = self.cassette.get(&key) {
                 return Ok(Reply {
@@ -404,24 +522,18 @@ impl Provider for Recorded {
             }
         }
         let reply = self.inner.call(request)?;
-        let entry = Entry {
+        // A failed save is kept by the cassette and reported when the run saves at its end;
+        // the answer itself is good.
+        self.cassette.record(Entry {
             key,
             test: format!("{}::{}", request.suite, request.case_id),
             parameters: self.parameters.clone(),
-            prompt: request.prompt.clone(),
+            request: sent,
             output: reply.output.clone(),
             usage: reply.usage,
             finish_reason: reply.finish_reason.clone(),
             system_fingerprint: reply.system_fingerprint.clone(),
-        };
-        if let Err(error) = self.cassette.record(entry) {
-            // The answer is good; only its recording failed. Say so, keep the answer out of it.
-            let message = format!(
-                "the model answered, but the cassette {} could not be saved: {error}",
-                self.cassette.path().display()
-            );
-            return Err(ModelError::new(message));
-        }
+        });
         Ok(reply)
     }
 }
@@ -431,12 +543,13 @@ mod tests {
     use super::*;
 
     fn entry(test: &str, prompt: &str, output: &str) -> Entry {
-        let parameters = serde_json::json!({"provider": "fn", "name": "m"});
+        let parameters = serde_json::json!({"provider": "openai", "model": "m"});
+        let request = serde_json::json!({"prompt": prompt});
         Entry {
-            key: key(&parameters, prompt),
+            key: key(&parameters, &request),
             test: test.to_string(),
             parameters,
-            prompt: prompt.to_string(),
+            request,
             output: output.to_string(),
             usage: None,
             finish_reason: None,
@@ -447,12 +560,54 @@ mod tests {
     #[test]
     fn keys_are_stable_and_depend_on_everything() {
         let parameters =
-            serde_json::json!({"provider": "openai", "model": "m", "temperature": 0.0});
-        // Computed independently: FNV-1a 64 of `{"model":"m","provider":"openai","temperature":0.0}\0hello`.
-        assert_eq!(key(&parameters, "hello"), "7929833dcb0bf918");
-        assert_ne!(key(&parameters, "hello"), key(&parameters, "hello "));
+            serde_json::json!({"temperature": 0.0, "provider": "openai", "model": "m"});
+        let request = serde_json::json!({"prompt": "hello"});
+        // Computed independently: FNV-1a 64 of
+        // `{"model":"m","provider":"openai","temperature":0.0}\0{"prompt":"hello"}`.
+        assert_eq!(key(&parameters, &request), "2ddd75b6a6cf7c10");
+        assert_ne!(
+            key(&parameters, &request),
+            key(&parameters, &serde_json::json!({"prompt": "hello "}))
+        );
         let other = serde_json::json!({"provider": "openai", "model": "m", "temperature": 0.5});
-        assert_ne!(key(&parameters, "hello"), key(&other, "hello"));
+        assert_ne!(key(&parameters, &request), key(&other, &request));
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth() {
+        let mut text = String::new();
+        canonical(
+            &serde_json::json!({"b": [{"z": 1, "a": "x"}], "a": null}),
+            &mut text,
+        );
+        assert_eq!(text, r#"{"a":null,"b":[{"a":"x","z":1}]}"#);
+    }
+
+    #[test]
+    fn programs_are_keyed_by_the_whole_request() {
+        let program = ModelSpec::Function {
+            name: "m".into(),
+            timeout: Duration::from_secs(1),
+            concurrency: 1,
+        };
+        let request = |lang: &str| Request {
+            suite: "s".into(),
+            case_id: format!("c-{lang}"),
+            input: "hello".into(),
+            prompt: "hello".into(),
+            vars: BTreeMap::from([("lang".to_string(), lang.to_string())]),
+        };
+        let parameters = program.parameters();
+        let (en, fr) = (
+            sent(&program, &request("en")),
+            sent(&program, &request("fr")),
+        );
+        assert_ne!(
+            key(&parameters, &en),
+            key(&parameters, &fr),
+            "same prompt, other vars"
+        );
+        assert_eq!(en["vars"]["lang"], "en");
     }
 
     #[test]
@@ -474,8 +629,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.jsonl");
         let cassette = Cassette::open(&path).unwrap();
-        cassette.record(entry("s::b", "two", "2")).unwrap();
-        cassette.record(entry("s::a", "one", "1")).unwrap();
+        cassette.record(entry("s::b", "two", "2"));
+        cassette.record(entry("s::a", "one", "1"));
         cassette.save().unwrap();
         let first = std::fs::read_to_string(&path).unwrap();
         let tests: Vec<&str> = first
@@ -486,18 +641,18 @@ mod tests {
         drop(cassette);
 
         let again = Cassette::open(&path).unwrap();
-        again.record(entry("s::a", "one", "1")).unwrap();
-        again.record(entry("s::b", "two", "2")).unwrap();
+        again.record(entry("s::a", "one", "1"));
+        again.record(entry("s::b", "two", "2"));
         again.save().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
     }
 
     #[test]
-    fn a_shared_prompt_keeps_the_first_test_by_name() {
+    fn a_shared_request_keeps_the_first_test_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let cassette = Cassette::open(&dir.path().join("c.jsonl")).unwrap();
-        cassette.record(entry("s::z", "same", "x")).unwrap();
-        cassette.record(entry("s::m", "same", "x")).unwrap();
+        cassette.record(entry("s::z", "same", "x"));
+        cassette.record(entry("s::m", "same", "x"));
         assert_eq!(
             cassette.get(&entry("s::a", "same", "x").key).unwrap().test,
             "s::m"
@@ -510,8 +665,8 @@ mod tests {
         let path = dir.path().join("c.jsonl");
         let one = Cassette::open(&path).unwrap();
         let two = Cassette::open(&path).unwrap();
-        one.record(entry("s::a", "one", "1")).unwrap();
-        two.record(entry("s::b", "two", "2")).unwrap();
+        one.record(entry("s::a", "one", "1"));
+        two.record(entry("s::b", "two", "2"));
         one.save().unwrap();
         two.save().unwrap();
         let reread = Cassette::open(&path).unwrap();
@@ -524,11 +679,30 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_save_is_reported_by_the_next_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("cassettes");
+        let cassette = Cassette::open(&folder.join("c.jsonl")).unwrap();
+        // The folder cannot be made: a file stands where it would be.
+        std::fs::write(&folder, "").unwrap();
+        assert!(cassette.check_writable().is_err());
+        cassette.record(entry("s::a", "one", "1"));
+        assert!(
+            cassette.save().is_err(),
+            "the answer is still unsaved, and saying so"
+        );
+        assert_eq!(
+            cassette.get(&entry("s::a", "one", "1").key).unwrap().output,
+            "1"
+        );
+    }
+
+    #[test]
     fn broken_lines_and_edited_entries_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.jsonl");
         let mut edited = entry("s::a", "one", "1");
-        edited.prompt = "changed by hand".to_string();
+        edited.request = serde_json::json!({"prompt": "changed by hand"});
         let text = format!(
             "{}\n{{\"key\": \"x\"\n",
             serde_json::to_string(&edited).unwrap()
@@ -539,7 +713,7 @@ mod tests {
         assert!(
             problems[0]
                 .message
-                .contains("does not match its own prompt"),
+                .contains("does not match its own request"),
             "{}",
             problems[0]
         );
@@ -547,15 +721,21 @@ mod tests {
     }
 
     #[test]
-    fn prune_keeps_only_used_keys() {
+    fn prune_keeps_what_the_test_says() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.jsonl");
         let cassette = Cassette::open(&path).unwrap();
-        let kept = entry("s::a", "one", "1");
-        cassette.record(kept.clone()).unwrap();
-        cassette.record(entry("s::gone", "old", "0")).unwrap();
-        let used = HashSet::from([kept.key.clone()]);
-        assert_eq!(cassette.prune(&used).unwrap(), (1, 1));
+        cassette.record(entry("s::a", "one", "1"));
+        cassette.record(entry("s::gone", "old", "0"));
+        assert_eq!(cassette.prune(|e| e.test != "s::gone").unwrap(), (1, 1));
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn identities_ignore_spelling() {
+        assert_eq!(
+            identity(Path::new("a/./b/../c.jsonl")),
+            identity(Path::new("a/c.jsonl"))
+        );
     }
 }

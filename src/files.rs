@@ -21,6 +21,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// How long [`FolderLock::acquire`] waits for another process.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// An exclusive lock on a folder, held until dropped. Processes that write files in the same
 /// folder (parallel test processes recording into one cassette) take turns through it.
 pub struct FolderLock {
@@ -29,19 +32,36 @@ pub struct FolderLock {
 }
 
 impl FolderLock {
-    /// Waits for the lock on `folder`, creating the folder if needed.
+    /// Waits for the lock on `folder`, creating the folder if needed; gives up after
+    /// [`LOCK_WAIT`] (a process that holds it that long is stuck).
     pub fn acquire(folder: &Path) -> std::io::Result<FolderLock> {
         std::fs::create_dir_all(folder)?;
         #[cfg(unix)]
         {
             use std::os::fd::AsRawFd;
             let file = std::fs::File::open(folder)?;
-            // SAFETY: flock on a descriptor this function owns; the lock is released when the
-            // descriptor closes (FolderLock is dropped).
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-                return Err(std::io::Error::last_os_error());
+            let deadline = std::time::Instant::now() + LOCK_WAIT;
+            let mut pause = std::time::Duration::from_millis(1);
+            loop {
+                // SAFETY: flock on a descriptor this function owns; the lock is released when
+                // the descriptor closes (FolderLock is dropped).
+                if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                    return Ok(FolderLock { _folder: file });
+                }
+                let error = std::io::Error::last_os_error();
+                if error.kind() != std::io::ErrorKind::WouldBlock {
+                    return Err(error);
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Err(std::io::Error::other(format!(
+                        "another process has held the lock on {} for {} s",
+                        folder.display(),
+                        LOCK_WAIT.as_secs()
+                    )));
+                }
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
             }
-            Ok(FolderLock { _folder: file })
         }
         #[cfg(not(unix))]
         Ok(FolderLock {})

@@ -9,7 +9,7 @@ use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::{Repro, Session};
 use crate::provider::{BoxError, ModelFn, Request};
-use crate::suite::{self, LoadOptions};
+use crate::suite::{self, Functions, LoadOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -97,7 +97,7 @@ impl Harness {
             }
         };
         let options = LoadOptions {
-            functions: Some(self.functions.keys().cloned().collect()),
+            functions: Functions::Registered(self.functions.keys().cloned().collect()),
         };
         let loaded = suite::load(&files, &options);
         let (suites, unreadable_cassettes, cassettes) = cassette::attach(loaded.suites, mode);

@@ -2,6 +2,8 @@
 //! defaults, replay misses, pruning, many processes recording into one cassette, SIGKILL in the
 //! middle of a recording, and an API key that never reaches a file.
 
+#[path = "support/deadline.rs"]
+mod deadline;
 #[path = "support/openai_server.rs"]
 mod openai_server;
 
@@ -80,7 +82,7 @@ fn run(dir: &Path, mode: Option<&str>, extra: &[&str]) -> Run {
     let mut args = vec!["run", "suite.toml", "--out", "results.json"];
     args.extend(extra);
     let _ = std::fs::remove_file(dir.join("results.json"));
-    let output = evalgate(dir, mode, &args).output().unwrap();
+    let output = deadline::output_within(&mut evalgate(dir, mode, &args), Duration::from_secs(60));
     let results = std::fs::read_to_string(dir.join("results.json"))
         .ok()
         .map(|text| serde_json::from_str(&text).unwrap());
@@ -114,7 +116,7 @@ fn record_once_then_replay_offline() {
         .collect();
     assert_eq!(tests, ["s::c0", "s::c1", "s::c2"], "sorted by test");
     assert_eq!(entries[0]["output"], "b");
-    assert_eq!(entries[0]["prompt"], "ok b");
+    assert_eq!(entries[0]["request"], serde_json::json!({"prompt": "ok b"}));
     assert_eq!(
         entries[0]["parameters"],
         serde_json::json!({"provider": "openai", "model": "test-model"})
@@ -287,6 +289,136 @@ fn prune_drops_recordings_no_case_uses() {
 }
 
 #[test]
+fn prune_judges_only_the_suites_it_is_given() {
+    let server = Server::start(Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let suites = dir.path().join("suites");
+    std::fs::create_dir_all(suites.join("sub")).unwrap();
+    // Two suites share one cassette, spelling its path differently.
+    let model = |cassette: &str| {
+        format!(
+            "[model]\nprovider = \"openai\"\nmodel = \"m\"\nbase_url = \"{}\"\ncassette = \"{cassette}\"\nprompt = \"{{{{input}}}}\"\n",
+            server.base_url()
+        )
+    };
+    let one = |cases: &str| {
+        format!(
+            "name = \"one\"\ntask = \"generate\"\n{}{cases}",
+            model("cassettes/shared.jsonl")
+        )
+    };
+    std::fs::write(
+        suites.join("one.toml"),
+        one("[[case]]\ninput = \"ok a\"\n[[case]]\ninput = \"ok b\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        suites.join("sub/two.toml"),
+        format!(
+            "name = \"two\"\ntask = \"generate\"\n{}[[case]]\ninput = \"ok c\"\n",
+            model("../cassettes/shared.jsonl")
+        ),
+    )
+    .unwrap();
+    assert!(
+        evalgate(dir.path(), Some("record"), &["run", "--out", "r.json"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let shared = suites.join("cassettes/shared.jsonl");
+    assert_eq!(lines(&shared).len(), 3);
+
+    let prune = |args: &[&str]| {
+        let mut all = vec!["cassette", "prune"];
+        all.extend(args);
+        let output = evalgate(dir.path(), None, &all).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // Both suites, both spellings: one cassette, nothing to drop.
+    assert_eq!(
+        prune(&[]),
+        (
+            Some(0),
+            "suites/cassettes/shared.jsonl: kept 3, dropped 0\n".into(),
+            String::new()
+        )
+    );
+    // One suite named: the other suite's recording is not its to judge.
+    std::fs::write(suites.join("one.toml"), one("[[case]]\ninput = \"ok a\"\n")).unwrap();
+    assert_eq!(
+        prune(&["suites/one.toml"]).1,
+        "suites/cassettes/shared.jsonl: kept 2, dropped 1\n"
+    );
+    let left: Vec<Value> = lines(&shared).iter().map(|e| e["output"].clone()).collect();
+    assert_eq!(left, ["a", "c"]);
+}
+
+#[test]
+fn prune_reads_every_cassette_before_writing_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(Duration::ZERO);
+    write_suite(dir.path(), Some(&server.base_url()), &["a", "b"]);
+    assert_eq!(run(dir.path(), Some("record"), &[]).code(), Some(0));
+    write_suite(dir.path(), Some(&server.base_url()), &["a"]);
+    let before = std::fs::read(cassette(dir.path())).unwrap();
+    // A second suite whose cassette is broken.
+    std::fs::write(
+        dir.path().join("other.toml"),
+        "name = \"other\"\ntask = \"generate\"\n[model]\nprovider = \"fn\"\nname = \"x\"\ncassette = \"broken.jsonl\"\n[[case]]\ninput = \"i\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("broken.jsonl"), "garbage\n").unwrap();
+    let output = evalgate(
+        dir.path(),
+        None,
+        &["cassette", "prune", "suite.toml", "other.toml"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.jsonl:1:1"));
+    assert_eq!(
+        std::fs::read(cassette(dir.path())).unwrap(),
+        before,
+        "nothing pruned before every cassette was read"
+    );
+}
+
+#[test]
+fn a_cassette_that_cannot_be_written_stops_a_recording_before_it_starts() {
+    let server = Server::start(Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    write_suite(dir.path(), Some(&server.base_url()), &["a"]);
+    std::fs::write(
+        dir.path().join("cassettes"),
+        "a file where the folder should be",
+    )
+    .unwrap();
+    let recorded = run(dir.path(), Some("record"), &[]);
+    assert_eq!(recorded.code(), Some(2), "{}", recorded.stderr());
+    assert!(
+        recorded
+            .stderr()
+            .contains("error: cannot read cassette ./cassettes/s.jsonl: Not a directory"),
+        "{}",
+        recorded.stderr()
+    );
+    assert_eq!(server.served().len(), 0, "no model was called");
+    assert!(recorded.results.is_none());
+}
+
+#[test]
 fn many_processes_record_into_one_cassette() {
     let server = Server::start(Duration::from_millis(20));
     let dir = tempfile::tempdir().unwrap();
@@ -323,46 +455,68 @@ fn many_processes_record_into_one_cassette() {
 
 #[test]
 fn a_recording_killed_at_any_moment_leaves_a_cassette_that_replays() {
-    let server = Server::start(Duration::from_millis(15));
+    // 200 cases at 40 ms, 4 at a time: about 2 s of recording, saved every 200 ms. Each kill
+    // lands in the middle of it, after some saves.
+    let server = Server::start(Duration::from_millis(40));
     let dir = tempfile::tempdir().unwrap();
-    let inputs: Vec<String> = (0..60).map(|i| format!("v{i}")).collect();
+    let inputs: Vec<String> = (0..200).map(|i| format!("v{i}")).collect();
     let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     write_suite(dir.path(), Some(&server.base_url()), &inputs);
-    for delay in [150, 320, 470, 610] {
+    let mut saved = Vec::new();
+    for delay in [500, 800, 1100] {
+        let _ = std::fs::remove_file(cassette(dir.path()));
         let mut child = evalgate(
             dir.path(),
-            Some("auto"),
+            Some("record"),
             &["run", "suite.toml", "--out", "r.json"],
         )
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
         std::thread::sleep(Duration::from_millis(delay));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the recording ended before the kill"
+        );
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        if cassette(dir.path()).exists() {
-            lines(&cassette(dir.path())); // every line parses
-        }
+        let entries = lines(&cassette(dir.path())); // every line parses
+        assert!(
+            !entries.is_empty() && entries.len() < 200,
+            "a partial recording: {}",
+            entries.len()
+        );
+        saved.push(entries.len());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("cassettes"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name())
-                    .filter(|n| n != "s.jsonl")
-                    .collect()
-            })
-            .unwrap_or_default();
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .filter(|n| n != "s.jsonl")
+            .collect();
         assert!(
             leftovers.len() <= 1,
             "at most the one temporary being written: {leftovers:?}"
         );
     }
+    assert!(
+        saved.windows(2).all(|w| w[0] <= w[1]),
+        "later kills saved more: {saved:?}"
+    );
+    let before = server.served().len();
     let finished = run(dir.path(), Some("auto"), &[]);
     assert_eq!(finished.code(), Some(0), "{}", finished.stdout());
-    assert_eq!(lines(&cassette(dir.path())).len(), 60);
-    assert!(
-        finished.cases().iter().any(|c| c["replayed"] == true),
-        "what was saved before a kill is reused"
+    assert_eq!(lines(&cassette(dir.path())).len(), 200);
+    let replayed = finished
+        .cases()
+        .iter()
+        .filter(|c| c["replayed"] == true)
+        .count();
+    assert_eq!(
+        replayed,
+        saved[saved.len() - 1],
+        "what was saved before the kill is reused"
     );
+    assert_eq!(server.served().len() - before, 200 - replayed);
 }
 
 #[test]

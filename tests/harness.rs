@@ -300,7 +300,12 @@ fn ignored_runs_only_ignored_cases() -> Result<(), Failed> {
         "only the ignored case is called",
         &run,
     )?;
-    outcome(&run, "mood::sarcasm", "FAILED")
+    outcome(&run, "mood::sarcasm", "FAILED")?;
+    // The rerun of an ignored case must include it, or it would not run.
+    contains(
+        &run,
+        "rerun:    cargo test -p evalgate --test harness -- --exact mood::sarcasm --include-ignored",
+    )
 }
 
 fn generate_failure_shows_diff_and_rerun() -> Result<(), Failed> {

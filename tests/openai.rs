@@ -3,6 +3,8 @@
 //! timeouts, resets, garbage, failing fast on 4xx, bounded concurrency, the request it sends,
 //! and an API key that never appears in anything the run writes.
 
+#[path = "support/deadline.rs"]
+mod deadline;
 #[path = "support/openai_server.rs"]
 mod openai_server;
 
@@ -53,7 +55,8 @@ fn run(dir: &Path, key: Option<&str>) -> Run {
         Some(key) => command.env("OPENAI_API_KEY", key),
         None => command.env_remove("OPENAI_API_KEY"),
     };
-    let output = command.output().unwrap();
+    // Every fault here ends within its timeouts and retries: a run that takes longer hangs.
+    let output = deadline::output_within(&mut command, Duration::from_secs(60));
     let results = std::fs::read_to_string(dir.join("results.json")).unwrap_or_else(|_| {
         panic!(
             "no results.json: {}",
@@ -100,6 +103,10 @@ fn every_fault_ends_as_pass_fail_or_error_with_its_cause() {
         ("unauthorized", "401", None),
         ("bad-request", "400", None),
         ("asks-too-long", "429 for 120", None),
+        ("echoes-key", "echo auth", None),
+        ("long-401", "401 long", None),
+        ("bad-utf8", "bad utf8", None),
+        ("odd-usage", "odd usage", None),
     ];
     suite(dir.path(), &model(&server, "concurrency = 4"), &cases);
     let run = run(dir.path(), Some(CANARY));
@@ -163,6 +170,24 @@ fn every_fault_ends_as_pass_fail_or_error_with_its_cause() {
             .ends_with("it asked to retry after 120 s, longer than evalgate waits (60 s)"),
         "{}",
         error("asks-too-long")
+    );
+
+    // The key is struck from what the server sends back before anything is cut or kept.
+    assert_eq!(
+        run.case("echoes-key")["output"],
+        "Bearer [API key redacted]"
+    );
+    assert_eq!(attempts("long-401"), 1);
+    assert!(
+        error("long-401").ends_with("x [API key redacted]"),
+        "{}",
+        error("long-401")
+    );
+    // Odd but usable answers are answers.
+    assert_eq!(run.case("bad-utf8")["output"], "caf\u{fffd}\u{fffd}");
+    assert_eq!(
+        run.case("odd-usage")["usage"],
+        serde_json::json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5})
     );
 
     assert_eq!(server.count("503 always"), 3);

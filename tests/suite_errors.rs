@@ -2,7 +2,7 @@
 //! message a user sees: what is wrong, file:line:column, the source line, and a hint.
 
 use evalgate::diagnostic::Diagnostics;
-use evalgate::suite::{self, LoadOptions};
+use evalgate::suite::{self, Functions, LoadOptions};
 use std::path::PathBuf;
 
 /// The problems loading one fixture reports, as the CLI prints them.
@@ -10,7 +10,7 @@ fn problems(fixture: &str) -> String {
     let file = PathBuf::from(format!("tests/fixtures/errors/{fixture}.toml"));
     let files = suite::discover(&[file]).expect("the fixture exists");
     let options = LoadOptions {
-        functions: Some(vec!["registered".to_string()]),
+        functions: Functions::Registered(vec!["registered".to_string()]),
     };
     let loaded = suite::load(&files, &options);
     assert!(loaded.suites.is_empty(), "{fixture} must not load");
@@ -59,7 +59,14 @@ error_kinds!(
     checks_on_classify,
     several_problems,
     unknown_task_still_checks_cases,
+    openai_keys,
 );
+
+#[test]
+fn a_key_pasted_into_api_key_env_is_not_repeated() {
+    let text = problems("openai_keys");
+    assert!(!text.contains("sk-proj-pasted-key-do-not-echo"), "{text}");
+}
 
 #[test]
 fn duplicate_suite_names_across_files() {
@@ -71,7 +78,7 @@ fn duplicate_suite_names_across_files() {
     let loaded = suite::load(
         &files,
         &LoadOptions {
-            functions: Some(vec!["registered".to_string()]),
+            functions: Functions::Registered(vec!["registered".to_string()]),
         },
     );
     assert_eq!(loaded.suites.len(), 1);

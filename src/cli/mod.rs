@@ -6,7 +6,7 @@ use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::{Repro, Selection, Session};
 use crate::results::RunResults;
-use crate::suite::{self, LoadOptions, Suite};
+use crate::suite::{self, Functions, LoadOptions, Suite};
 use clap::{Args, Parser, Subcommand};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -178,10 +178,7 @@ fn run(args: RunArgs) -> ExitCode {
     for suite in floor_suites {
         session.evaluate(suite);
     }
-    if let Err(problem) = session.save_cassettes() {
-        eprintln!("error: {problem}");
-        return ExitCode::from(2);
-    }
+    let saved = session.save_cassettes();
     let results = RunResults::collect(&session, &plan, started, clock.elapsed());
     // The results first: a reader that closes the terminal output early loses nothing.
     if let Err(error) = results.write(&out) {
@@ -190,6 +187,11 @@ fn run(args: RunArgs) -> ExitCode {
     }
     emit(&crate::report::terminal::render(&results));
     emit(&format!("results: {}\n", out.display()));
+    if let Err(problem) = saved {
+        // The answers are in the results; only their recording is lost.
+        eprintln!("error: {problem}");
+        return ExitCode::from(1);
+    }
     if results.failed() {
         ExitCode::from(1)
     } else {
@@ -197,50 +199,75 @@ fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// Drops every recording whose key no case of the suites produces (a case removed, a prompt or
-/// a parameter changed), cassette by cassette.
+/// Drops every recording that no case of the suites asks for any more (a case removed, a prompt
+/// or a parameter changed). A recording made by a suite that was not named is left alone: only
+/// the suites given are judged. Every cassette is read before any is written.
 fn prune(paths: &[PathBuf]) -> ExitCode {
-    let suites = match load(paths) {
-        Ok(suites) => suites,
+    let files = match suite::discover(paths) {
+        Ok(files) => files,
         Err(problems) => return bad_input(&problems),
     };
-    let mut used: BTreeMap<PathBuf, HashSet<String>> = BTreeMap::new();
-    for suite in &suites {
+    let loaded = suite::load(
+        &files,
+        &LoadOptions {
+            functions: Functions::Unchecked,
+        },
+    );
+    if !loaded.broken.is_empty() {
+        return bad_input(&loaded.problems());
+    }
+    struct Use {
+        shown: PathBuf,
+        suites: HashSet<String>,
+        keys: HashSet<String>,
+    }
+    let mut uses: BTreeMap<PathBuf, Use> = BTreeMap::new();
+    for suite in &loaded.suites {
         let Some(path) = &suite.cassette else {
             continue;
         };
         let parameters = suite.model.parameters();
-        let keys = used.entry(path.clone()).or_default();
-        for case in &suite.cases {
-            keys.insert(cassette::key(
-                &parameters,
-                &suite.prompt.render(&case.input, &case.vars),
-            ));
+        let used = uses.entry(cassette::identity(path)).or_insert_with(|| Use {
+            shown: path.clone(),
+            suites: HashSet::new(),
+            keys: HashSet::new(),
+        });
+        used.suites.insert(suite.name.clone());
+        for case in 0..suite.cases.len() {
+            let sent = cassette::sent(&suite.model, &suite.request(case));
+            used.keys.insert(cassette::key(&parameters, &sent));
         }
     }
-    if used.is_empty() {
+    if uses.is_empty() {
         emit("no suite names a cassette\n");
         return ExitCode::SUCCESS;
     }
+    let mut opened = Vec::new();
+    let mut problems = Vec::new();
+    for used in uses.values() {
+        match cassette::Cassette::open(&used.shown) {
+            Ok(cassette) => opened.push((used, cassette)),
+            Err(found) => problems.extend(found),
+        }
+    }
+    if !problems.is_empty() {
+        return bad_input(&problems);
+    }
     let mut report = String::new();
-    for (path, keys) in &used {
-        let pruned = cassette::Cassette::open(path)
-            .map_err(|problems| Diagnostics(&problems).to_string())
-            .and_then(|c| {
-                c.prune(keys)
-                    .map_err(|e| format!("cannot prune {}: {e}", path.display()))
-            });
-        match pruned {
+    for (used, cassette) in opened {
+        let judged = |entry: &cassette::Entry| {
+            let suite = entry.test.split("::").next().unwrap_or_default();
+            used.suites.contains(suite)
+        };
+        match cassette.prune(|entry| used.keys.contains(&entry.key) || !judged(entry)) {
             Ok((kept, dropped)) => {
-                report.push_str(&format!(
-                    "{}: kept {kept}, dropped {dropped}\n",
-                    path.display()
-                ));
+                let shown = used.shown.display();
+                report.push_str(&format!("{shown}: kept {kept}, dropped {dropped}\n"));
             }
-            Err(problem) => {
+            Err(error) => {
                 emit(&report);
-                eprintln!("{problem}");
-                return ExitCode::from(2);
+                eprintln!("error: cannot prune {}: {error}", used.shown.display());
+                return ExitCode::from(1);
             }
         }
     }

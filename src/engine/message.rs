@@ -28,20 +28,22 @@ pub enum Repro {
 }
 
 impl Repro {
-    pub fn command(&self, suite: &Suite, test: &str) -> String {
+    /// The command that runs exactly `test`; `ignored` adds the flag an ignored case needs.
+    pub fn command(&self, suite: &Suite, test: &str, ignored: bool) -> String {
+        let include = if ignored { " --include-ignored" } else { "" };
         match self {
             Repro::Cargo { package, target } => {
                 let package = package
                     .as_ref()
                     .map_or(String::new(), |p| format!(" -p {}", shell_word(p)));
                 format!(
-                    "cargo test{package} --test {} -- --exact {}",
+                    "cargo test{package} --test {} -- --exact {}{include}",
                     shell_word(target),
                     shell_word(test)
                 )
             }
             Repro::Cli => format!(
-                "evalgate run {} --exact --filter {}",
+                "evalgate run {} --exact --filter {}{include}",
                 shell_word(&suite.file.display().to_string()),
                 shell_word(test)
             ),
@@ -101,7 +103,7 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
         (Ok(_), _) => {}
     }
     let _ = writeln!(text, "input:    {}", quoted(&case.input));
-    let rerun = repro.command(suite, &suite.case_test_name(index));
+    let rerun = repro.command(suite, &suite.case_test_name(index), case.ignore.is_some());
     if outcome
         .result
         .as_ref()
@@ -179,7 +181,7 @@ pub fn floor_failure(
             let _ = writeln!(text, "  {line}");
         }
     }
-    let rerun = repro.command(suite, &suite.floor_test_name(index));
+    let rerun = repro.command(suite, &suite.floor_test_name(index), false);
     footer(text, "floor", &floor.source, &rerun)
 }
 

@@ -19,7 +19,7 @@ pub use select::{Plan, Selection};
 
 use crate::cassette::{Cassettes, Recorded};
 use crate::judge::{Judgement, judge};
-use crate::provider::{self, ModelError, ModelFn, Provider, Reply, Request};
+use crate::provider::{self, ModelError, ModelFn, Provider, Reply};
 use crate::suite::Suite;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -121,13 +121,7 @@ impl Session {
                     .as_deref()
                     .and_then(|path| cassettes.get(path));
                 if let (Some(cassette), Some(mode)) = (cassette, cassettes.mode) {
-                    let parameters = suite.model.parameters();
-                    provider = Arc::new(Recorded {
-                        inner: provider,
-                        cassette,
-                        mode,
-                        parameters,
-                    });
+                    provider = Arc::new(Recorded::new(provider, cassette, mode, &suite.model));
                 }
                 SuiteRun {
                     provider,
@@ -321,13 +315,7 @@ impl Session {
 impl SuiteRun {
     fn execute(&self, index: usize) -> CaseOutcome {
         let case = &self.suite.cases[index];
-        let request = Request {
-            suite: self.suite.name.clone(),
-            case_id: case.id.clone(),
-            input: case.input.clone(),
-            prompt: self.suite.prompt.render(&case.input, &case.vars),
-            vars: case.vars.clone(),
-        };
+        let request = self.suite.request(index);
         let _slot = self.gate.enter();
         let started = Instant::now();
         let result = self.provider.call(&request);

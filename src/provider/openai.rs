@@ -16,7 +16,7 @@
 
 use super::{ModelError, Provider, Reply, Request, Usage};
 use crate::suite::OpenAiSpec;
-use serde::Deserialize;
+
 use std::cell::Cell;
 use std::time::{Duration, SystemTime};
 
@@ -32,7 +32,8 @@ const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
 pub struct OpenAiProvider {
     spec: OpenAiSpec,
-    url: String,
+    /// The endpoint, or why there is none (a bad `$OPENAI_BASE_URL`).
+    url: Result<String, String>,
     api_key: Option<String>,
     #[cfg(feature = "openai")]
     agent: ureq::Agent,
@@ -75,9 +76,24 @@ impl OpenAiProvider {
                     .filter(|u| !u.trim().is_empty())
             })
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let url = format!("{}/chat/completions", base.trim().trim_end_matches('/'));
+        let base = base.trim().trim_end_matches('/');
+        let url = match base.split_once("://") {
+            Some(("http" | "https", host)) if !host.is_empty() => {
+                Ok(format!("{base}/chat/completions"))
+            }
+            _ => Err(format!(
+                "the server address {base:?} (from {}) is not an http:// or https:// URL",
+                if spec.base_url.is_some() {
+                    "base_url"
+                } else {
+                    "$OPENAI_BASE_URL"
+                }
+            )),
+        };
+        // Trimmed: a key pasted with a newline must still be struck from messages whole.
         let api_key = std::env::var(&spec.api_key_env)
             .ok()
+            .map(|k| k.trim().to_string())
             .filter(|k| !k.is_empty());
         OpenAiProvider {
             spec: spec.clone(),
@@ -128,7 +144,8 @@ impl OpenAiProvider {
         base / 2 + base.mul_f64(jitter() / 2.0)
     }
 
-    /// The text with the API key struck out.
+    /// The text with the API key struck out. Applied to everything that comes back from the
+    /// server before any of it is cut short, kept or shown.
     fn redact(&self, text: String) -> String {
         match &self.api_key {
             Some(key) if key.len() >= 4 => text.replace(key.as_str(), "[API key redacted]"),
@@ -138,16 +155,19 @@ impl OpenAiProvider {
 
     #[cfg(feature = "openai")]
     fn attempt(&self, body: &str) -> Result<Reply, Failure> {
-        if self.url.starts_with("https://") && !cfg!(feature = "tls") {
+        let url = self
+            .url
+            .as_deref()
+            .map_err(|problem| Failure::fatal(problem.clone()))?;
+        if url.starts_with("https://") && !cfg!(feature = "tls") {
             return Err(Failure::fatal(format!(
-                "{} is https, and this evalgate was built without the `tls` feature; \
-                 rebuild with --features tls (cargo install evalgate --features tls)",
-                self.url
+                "{url} is https, and this evalgate was built without the `tls` feature; \
+                 rebuild with --features tls (cargo install evalgate --features tls)"
             )));
         }
         let mut request = self
             .agent
-            .post(&self.url)
+            .post(url)
             .header("content-type", "application/json");
         if let Some(key) = &self.api_key {
             request = request.header("authorization", format!("Bearer {key}"));
@@ -159,13 +179,13 @@ impl OpenAiProvider {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let text = response
+        let bytes = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY_BYTES)
-            .lossy_utf8(true)
-            .read_to_string()
+            .read_to_vec()
             .map_err(|error| self.transport(error))?;
+        let text = self.redact(String::from_utf8_lossy(&bytes).into_owned());
         match status {
             200..=299 => parse_completion(&text).map_err(Failure::retry),
             408 | 429 | 500..=599 => Err(Failure {
@@ -182,34 +202,35 @@ impl OpenAiProvider {
 
     #[cfg(not(feature = "openai"))]
     fn attempt(&self, _body: &str) -> Result<Reply, Failure> {
+        let url = self
+            .url
+            .as_deref()
+            .map_err(|problem| Failure::fatal(problem.clone()))?;
         Err(Failure::fatal(format!(
-            "this evalgate was built without the `openai` feature, so it cannot call {}; \
-             replay from a cassette, or rebuild with --features openai",
-            self.url
+            "this evalgate was built without the `openai` feature, so it cannot call {url}; \
+             replay from a cassette, or rebuild with --features openai"
         )))
     }
 
     #[cfg(feature = "openai")]
     fn transport(&self, error: ureq::Error) -> Failure {
         use ureq::Error;
+        let url = self.url.as_deref().unwrap_or_default();
         match error {
             Error::Timeout(_) => Failure::retry(format!(
-                "no complete answer from {} within {} s (timeout_s)",
-                self.url,
+                "no complete answer from {url} within {} s (timeout_s)",
                 self.spec.timeout.as_secs_f64()
             )),
             Error::Io(_)
             | Error::ConnectionFailed
             | Error::HostNotFound
             | Error::Protocol(_)
-            | Error::BodyStalled => {
-                Failure::retry(format!("connection to {} failed: {error}", self.url))
-            }
+            | Error::BodyStalled => Failure::retry(format!("connection to {url} failed: {error}")),
             Error::BodyExceedsLimit(limit) => Failure::fatal(format!(
                 "the server's answer is larger than {} MiB",
                 limit >> 20
             )),
-            other => Failure::fatal(format!("cannot call {}: {other}", self.url)),
+            other => Failure::fatal(format!("cannot call {url}: {other}")),
         }
     }
 }
@@ -252,56 +273,60 @@ impl Provider for OpenAiProvider {
     }
 }
 
-#[derive(Deserialize)]
-struct Completion {
-    #[serde(default)]
-    choices: Vec<Choice>,
-    usage: Option<UsageJson>,
-    system_fingerprint: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    message: Option<Message>,
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Message {
-    content: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct UsageJson {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-    #[serde(default)]
-    total_tokens: u64,
-}
-
-/// The reply in a chat completion; what is wrong with it otherwise.
+/// The reply in a chat completion; what is wrong with it otherwise. Read leniently: servers
+/// differ in what they fill in (usage counts may be missing, null or floats; content may be a
+/// list of parts).
 fn parse_completion(text: &str) -> Result<Reply, String> {
-    let completion: Completion = serde_json::from_str(text).map_err(|error| {
+    let not_a_completion = |why: &str| {
         let shown: String = text.chars().take(200).collect();
-        format!("the server's answer is not a chat completion ({error}): {shown:?}")
-    })?;
-    let Some(choice) = completion.choices.into_iter().next() else {
+        format!("the server's answer is not a chat completion ({why}): {shown:?}")
+    };
+    let completion: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| not_a_completion(&error.to_string()))?;
+    let choice = match completion.get("choices") {
+        Some(serde_json::Value::Array(choices)) => choices.first(),
+        _ => return Err(not_a_completion("no `choices`")),
+    };
+    let Some(choice) = choice else {
         return Err("the server's answer has no choices".to_string());
     };
-    let output = choice.message.and_then(|m| m.content).unwrap_or_default();
+    let output = match &choice["message"]["content"] {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Array(parts) => {
+            parts.iter().filter_map(|p| p["text"].as_str()).collect()
+        }
+        _ => String::new(),
+    };
+    let string = |value: &serde_json::Value| value.as_str().map(str::to_string);
     Ok(Reply {
         output,
-        usage: completion.usage.map(|u| Usage {
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-            total_tokens: u.total_tokens,
-        }),
-        finish_reason: choice.finish_reason,
-        system_fingerprint: completion.system_fingerprint,
+        usage: usage(&completion["usage"]),
+        finish_reason: string(&choice["finish_reason"]),
+        system_fingerprint: string(&completion["system_fingerprint"]),
         attempts: 1,
         replayed: false,
+    })
+}
+
+/// Token counts from a `usage` object; a missing total is the sum of the parts.
+fn usage(value: &serde_json::Value) -> Option<Usage> {
+    let count = |name: &str| {
+        let number = value.get(name)?.as_f64()?;
+        (number.is_finite() && number >= 0.0).then(|| number.min(u64::MAX as f64) as u64)
+    };
+    let (prompt, completion, total) = (
+        count("prompt_tokens"),
+        count("completion_tokens"),
+        count("total_tokens"),
+    );
+    if prompt.is_none() && completion.is_none() && total.is_none() {
+        return None;
+    }
+    let (prompt, completion) = (prompt.unwrap_or(0), completion.unwrap_or(0));
+    Some(Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: total.unwrap_or(prompt.saturating_add(completion)),
     })
 }
 
@@ -341,19 +366,33 @@ fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// An IMF-fixdate as a time.
+/// An HTTP date in any of the three forms recipients must accept (RFC 9110): IMF-fixdate
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`, and asctime
+/// `Sun Nov  6 08:49:37 1994`.
 fn http_date(text: &str) -> Option<SystemTime> {
-    // "Sun, 06 Nov 1994 08:49:37 GMT"
-    let (_, rest) = text.split_once(", ")?;
-    let parts: Vec<&str> = rest.split(' ').collect();
-    let [day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let (day, month, year, time) = match parts.as_slice() {
+        [_, day, month, year, time, "GMT"] => (*day, *month, year.parse::<i64>().ok()?, *time),
+        [_, date, time, "GMT"] => {
+            let mut fields = date.split('-');
+            let (day, month, year) = (fields.next()?, fields.next()?, fields.next()?);
+            let year: i64 = year.parse().ok()?;
+            // Two digits: 70 to 99 are 19xx, the rest 20xx.
+            let year = match year {
+                0..70 => 2000 + year,
+                70..100 => 1900 + year,
+                _ => year,
+            };
+            (day, month, year, *time)
+        }
+        [_, month, day, time, year] => (*day, *month, year.parse::<i64>().ok()?, *time),
+        _ => return None,
     };
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
-    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
+    let day: i64 = day.parse().ok()?;
     let clock: Vec<i64> = time
         .split(':')
         .map(|p| p.parse().ok())
@@ -416,6 +455,14 @@ mod tests {
             parse_retry_after("Tue, 29 Feb 2028 00:00:00 GMT", SystemTime::UNIX_EPOCH),
             Some(Duration::from_secs(1_835_395_200))
         );
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:37 1994", now),
+            Some(Duration::from_secs(10))
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
     }
@@ -446,6 +493,30 @@ mod tests {
                 .unwrap_err()
                 .contains("not a chat completion")
         );
+        assert!(
+            parse_completion(r#"{"object": "error"}"#)
+                .unwrap_err()
+                .contains("no `choices`")
+        );
+    }
+
+    #[test]
+    fn odd_but_usable_answers_are_read() {
+        let parts = r#"{"choices":[{"message":{"content":[{"type":"text","text":"pos"},{"type":"text","text":"itive"}]}}]}"#;
+        assert_eq!(parse_completion(parts).unwrap().output, "positive");
+        let null_content = r#"{"choices":[{"message":{"content":null},"finish_reason":"length"}]}"#;
+        assert_eq!(parse_completion(null_content).unwrap().output, "");
+        let usage_of = |u: &str| usage(&serde_json::from_str(u).unwrap());
+        assert_eq!(
+            usage_of(r#"{"prompt_tokens": 5, "completion_tokens": 2}"#)
+                .unwrap()
+                .total_tokens,
+            7
+        );
+        let floats = r#"{"prompt_tokens": 5.0, "completion_tokens": null, "total_tokens": 9}"#;
+        assert_eq!(usage_of(floats).unwrap().total_tokens, 9);
+        assert_eq!(usage_of(r#"{"total_tokens": -1}"#), None);
+        assert_eq!(usage_of("null"), None);
     }
 
     #[test]

@@ -24,6 +24,15 @@ impl Reported<'_> {
     pub(super) fn hint(self, hint: impl Into<String>) {
         self.0.hint = Some(hint.into());
     }
+
+    /// Keeps the place but drops the quoted source line: for a value that must not be
+    /// repeated (a secret pasted where it does not belong).
+    pub(super) fn without_excerpt(self) -> Self {
+        if let Some(location) = &mut self.0.location {
+            location.source_line = None;
+        }
+        self
+    }
 }
 
 impl<'a> Check<'a> {

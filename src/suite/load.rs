@@ -19,9 +19,19 @@ use toml::de::{DeTable, DeValue};
 /// What the loader needs to know about the face that will run the suites.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// Names of the `fn` models registered on the harness; `None` where there is no harness
-    /// (the CLI), which makes `provider = "fn"` an error.
-    pub functions: Option<Vec<String>>,
+    pub functions: Functions,
+}
+
+/// Which `fn` models exist where the suites will run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Functions {
+    /// No harness (the CLI): `provider = "fn"` is an error.
+    #[default]
+    Unavailable,
+    /// The closures registered on the harness, by name.
+    Registered(Vec<String>),
+    /// Any name goes: the suites are read, not run (`evalgate cassette prune`).
+    Unchecked,
 }
 
 /// The outcome of loading: the suites that are ready, and the files that are not.

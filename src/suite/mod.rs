@@ -12,7 +12,7 @@ mod model;
 mod template;
 
 pub use floor::{Average, Bound, Floor, Metric, Scale, Score, number};
-pub use load::{BrokenFile, LoadOptions, Loaded, discover, load};
+pub use load::{BrokenFile, Functions, LoadOptions, Loaded, discover, load};
 pub use template::Template;
 
 use regex::Regex;
@@ -179,6 +179,12 @@ impl ModelSpec {
         }
     }
 
+    /// Whether the model receives the whole request (suite, case id, input, vars and prompt), as
+    /// a program or a closure does, rather than the rendered prompt alone.
+    pub fn sees_whole_request(&self) -> bool {
+        !matches!(self, ModelSpec::OpenAi(_))
+    }
+
     /// The provider's name as written in the suite.
     pub fn provider(&self) -> &'static str {
         match self {
@@ -197,9 +203,9 @@ impl ModelSpec {
         }
     }
 
-    /// The provider, the model and every parameter that shapes an answer: with the rendered
-    /// prompt, what a cassette keys a recording by. The server's address and the API key are
-    /// not part of it: the same model elsewhere answers the same.
+    /// The provider, the model and every parameter that shapes an answer: with the request,
+    /// what a cassette keys a recording by. The server's address and the API key are not part
+    /// of it: the same model elsewhere answers the same.
     pub fn parameters(&self) -> serde_json::Value {
         match self {
             ModelSpec::OpenAi(spec) => {
@@ -240,6 +246,18 @@ impl Suite {
     /// The libtest name of case `index`: `<suite>::<case-id>`.
     pub fn case_test_name(&self, index: usize) -> String {
         format!("{}::{}", self.name, self.cases[index].id)
+    }
+
+    /// What the model is asked for case `index`: its input and vars, and the prompt rendered.
+    pub fn request(&self, index: usize) -> crate::provider::Request {
+        let case = &self.cases[index];
+        crate::provider::Request {
+            suite: self.name.clone(),
+            case_id: case.id.clone(),
+            input: case.input.clone(),
+            prompt: self.prompt.render(&case.input, &case.vars),
+            vars: case.vars.clone(),
+        }
     }
 
     /// The libtest name of floor `index`: `<suite>::floor::<metric>`.

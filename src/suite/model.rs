@@ -2,7 +2,7 @@
 //! template, and the cassette.
 
 use super::check::{Check, Value};
-use super::load::LoadOptions;
+use super::load::{Functions, LoadOptions};
 use super::{ModelSpec, OpenAiSpec, Protocol, Template};
 use crate::diagnostic::did_you_mean;
 use std::collections::HashMap;
@@ -266,14 +266,14 @@ impl Check<'_> {
         };
         let name = self.string("name", value)?;
         match &options.functions {
-            None => {
+            Functions::Unavailable => {
                 let message = "provider `fn` runs a Rust closure registered on \
                                evalgate::Harness, which exists only under `cargo test`";
                 self.error(provider_span, message).hint(
                     "run this suite with `cargo test`, or use provider = \"command\" for the CLI",
                 );
             }
-            Some(registered) if !registered.contains(&name) => {
+            Functions::Registered(registered) if !registered.contains(&name) => {
                 let hint = if registered.is_empty() {
                     format!("register it in the test target: .model(\"{name}\", |req| ...)")
                 } else {
@@ -285,7 +285,7 @@ impl Check<'_> {
                 let message = format!("no model named `{name}` is registered on the harness");
                 self.error(value.span(), message).hint(hint);
             }
-            Some(_) => {}
+            Functions::Registered(_) | Functions::Unchecked => {}
         }
         Some(ModelSpec::Function {
             name,
@@ -303,7 +303,13 @@ impl Check<'_> {
     ) -> Option<ModelSpec> {
         let value = |name: &str| keys.get(name).map(|(_, v)| *v);
         let model = match value("model") {
-            Some(v) => self.string("model", v).filter(|m| !m.trim().is_empty()),
+            Some(v) => self.string("model", v).filter(|m| {
+                if m.trim().is_empty() {
+                    self.error(v.span(), "`model` is empty")
+                        .hint("name the model the server serves, e.g. model = \"gpt-4o-mini\"");
+                }
+                !m.trim().is_empty()
+            }),
             None => {
                 self.error(provider_span, "provider `openai` needs `model`")
                     .hint("name the model the server serves, e.g. model = \"gpt-4o-mini\"");
@@ -312,12 +318,17 @@ impl Check<'_> {
         };
         let base_url = value("base_url").and_then(|v| {
             let url = self.string("base_url", v)?;
-            if url.starts_with("http://") || url.starts_with("https://") {
+            let host = url
+                .strip_prefix("http://")
+                .or_else(|| url.strip_prefix("https://"));
+            if host.is_some_and(|host| !host.trim_matches('/').is_empty()) {
                 Some(url.trim_end_matches('/').to_string())
             } else {
                 self.error(
                     v.span(),
-                    format!("`base_url` must start with http:// or https://, not `{url}`"),
+                    format!(
+                        "`base_url` must be an http:// or https:// URL with a host, not `{url}`"
+                    ),
                 )
                 .hint("for example base_url = \"http://127.0.0.1:8080/v1\"");
                 None
@@ -331,6 +342,7 @@ impl Check<'_> {
                 if !variable {
                     // Most likely the key itself: say so without repeating it.
                     self.error(v.span(), "`api_key_env` names an environment variable, not a key")
+                        .without_excerpt()
                         .hint("put the key in an environment variable and name the variable here, e.g. api_key_env = \"OPENAI_API_KEY\"; never write a key in a suite file");
                 }
                 variable

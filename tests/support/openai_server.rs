@@ -18,6 +18,10 @@
 //! | `slow`               | 200 `slow` after 300 ms                                          |
 //! | `401`                | 401 whose message repeats the Authorization header it received   |
 //! | `400`                | 400 `max_tokens is too large`                                    |
+//! | `401 long`           | 401 with 480 characters before the key it received               |
+//! | `echo auth`          | 200, the output is the Authorization header it received         |
+//! | `bad utf8`           | 200 whose content has bytes that are not UTF-8                   |
+//! | `odd usage`          | 200 whose usage has a null total and a float count               |
 //! | anything else        | 200, the message itself                                          |
 //!
 //! Every answer waits `latency` first. The server keeps every request it served.
@@ -221,6 +225,34 @@ fn answer(
             error(401, &format!("Incorrect API key provided: {sent}."))
         }
         "400" => error(400, "max_tokens is too large"),
+        "401 long" => {
+            let sent = authorization
+                .as_deref()
+                .and_then(|a| a.strip_prefix("Bearer "))
+                .unwrap_or("none");
+            error(401, &format!("{} {sent}", "x".repeat(480)))
+        }
+        "echo auth" => ok(authorization.as_deref().unwrap_or("none")),
+        "bad utf8" => {
+            let mut raw = completion(&model, "caf\u{e9}").into_bytes();
+            let at = raw.windows(2).position(|w| w == [0xc3, 0xa9]).unwrap();
+            raw[at] = 0xff;
+            raw[at + 1] = 0xfe;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                raw.len()
+            );
+            let mut bytes = head.into_bytes();
+            bytes.extend(raw);
+            return stream.write_all(&bytes).is_ok();
+        }
+        "odd usage" => {
+            let body = serde_json::json!({
+                "choices": [{"message": {"content": "odd"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 3.0, "completion_tokens": 2, "total_tokens": null},
+            });
+            (200, body.to_string(), Vec::new())
+        }
         "429 then ok" | "500 twice" | "reset once" | "hang once" | "truncate once" | "429 date" => {
             ok("recovered")
         }
