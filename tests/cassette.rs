@@ -524,8 +524,18 @@ fn the_api_key_reaches_no_file() {
     let server = Server::start(Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     write_suite(dir.path(), Some(&server.base_url()), &["a", "b"]);
+    // And two answers that carry the key back: a server echoing the header, and an error.
+    let mut suite = std::fs::read_to_string(dir.path().join("suite.toml")).unwrap();
+    suite.push_str("[[case]]\nid = \"echo\"\ninput = \"echo auth\"\n[[case]]\nid = \"denied\"\ninput = \"401 long\"\n");
+    std::fs::write(dir.path().join("suite.toml"), suite).unwrap();
     let recorded = run(dir.path(), Some("record"), &[]);
-    assert_eq!(recorded.code(), Some(0));
+    assert_eq!(recorded.code(), Some(1), "the 401 fails its case");
+    assert_eq!(recorded.case("echo")["output"], "Bearer [API key redacted]");
+    assert_eq!(
+        lines(&cassette(dir.path())).len(),
+        3,
+        "the echo was recorded, redacted"
+    );
     assert!(
         server
             .served()
