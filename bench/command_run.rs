@@ -4,10 +4,14 @@
 //! adds beyond the model's own time: loading the suite, rendering prompts, the protocol,
 //! judging, metrics, results.json and the summary. Run with `cargo bench --bench command_run`.
 
+#[path = "timing.rs"]
+mod timing;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use timing::{median, time_run};
 
 const CASES: usize = 2_000;
 const ITERATIONS: usize = 7;
@@ -43,9 +47,13 @@ fn main() {
         .unwrap();
     }
 
-    let direct = median(|| pipe_directly(&dir));
-    let harness_1 = median(|| evalgate_run(&dir.join("bench_c1.toml"), &dir));
-    let harness_2 = median(|| evalgate_run(&dir.join("bench_c2.toml"), &dir));
+    let direct = median(ITERATIONS, || pipe_directly(&dir));
+    let harness_1 = median(ITERATIONS, || {
+        evalgate_run(&dir.join("bench_c1.toml"), &dir)
+    });
+    let harness_2 = median(ITERATIONS, || {
+        evalgate_run(&dir.join("bench_c2.toml"), &dir)
+    });
     let per_case =
         |total: Duration| (total.as_secs_f64() - direct.as_secs_f64()) * 1000.0 / CASES as f64;
     println!("{CASES} cases, median of {ITERATIONS} runs");
@@ -67,12 +75,6 @@ fn main() {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-fn median(mut run: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..ITERATIONS).map(|_| run()).collect();
-    times.sort();
-    times[ITERATIONS / 2]
 }
 
 /// The model's own time: start it, pipe the same requests through it one at a time, as the
@@ -106,18 +108,9 @@ fn pipe_directly(dir: &Path) -> Duration {
 }
 
 fn evalgate_run(suite: &Path, dir: &Path) -> Duration {
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_evalgate"));
+    command
         .args(["run", suite.to_str().unwrap(), "--out"])
-        .arg(dir.join("results.json"))
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    elapsed
+        .arg(dir.join("results.json"));
+    time_run(&mut command)
 }

@@ -7,11 +7,14 @@
 
 #[path = "../tests/support/openai_server.rs"]
 mod openai_server;
+#[path = "timing.rs"]
+mod timing;
 
 use openai_server::Server;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+use timing::{median, time_run};
 
 const RUNS: usize = 5;
 
@@ -22,7 +25,7 @@ fn main() {
 
     let slow = Server::start(Duration::from_millis(50));
     write_suite(&dir, "latency", &slow.base_url(), 500, None);
-    let latency = median(|| evalgate(&dir, "latency", "off"));
+    let latency = median(RUNS, || evalgate(&dir, "latency", "off"));
     let limit = Duration::from_secs_f64(500.0 * 0.05 / 16.0);
     println!("500 cases at 50 ms, concurrency 16 (median of {RUNS}):");
     println!(
@@ -46,7 +49,7 @@ fn main() {
         "10,000 cases recorded in {:.2} s",
         recording.elapsed().as_secs_f64()
     );
-    let replay = median(|| evalgate(&dir, "replay", "replay"));
+    let replay = median(RUNS, || evalgate(&dir, "replay", "replay"));
     println!("10,000 cases replayed from a cassette (median of {RUNS}):");
     println!("  {:.3} s (target: under 1 s)", replay.as_secs_f64());
 }
@@ -73,8 +76,8 @@ fn write_suite(dir: &Path, name: &str, base_url: &str, cases: usize, cassette: O
 }
 
 fn evalgate(dir: &Path, suite: &str, mode: &str) -> Duration {
-    let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_evalgate"));
+    command
         .args([
             "run",
             &format!("{suite}.toml"),
@@ -82,21 +85,6 @@ fn evalgate(dir: &Path, suite: &str, mode: &str) -> Duration {
             &format!("{suite}-results.json"),
         ])
         .current_dir(dir)
-        .env("EVALGATE_CASSETTE", mode)
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    elapsed
-}
-
-fn median(mut run: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..RUNS).map(|_| run()).collect();
-    times.sort();
-    times[RUNS / 2]
+        .env("EVALGATE_CASSETTE", mode);
+    time_run(&mut command)
 }
