@@ -21,6 +21,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// A path as a person reads it: relative to the current folder when it lies under it.
+pub fn shown(path: &Path) -> String {
+    let here = std::env::current_dir().ok();
+    let relative = here
+        .as_deref()
+        .and_then(|here| path.strip_prefix(here).ok());
+    relative.unwrap_or(path).display().to_string()
+}
+
 /// How long [`FolderLock::acquire`] waits for another process.
 pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 

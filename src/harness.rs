@@ -67,6 +67,7 @@ impl Harness {
     /// Runs the trials with the given arguments.
     pub fn run_with(self, arguments: Arguments) -> ExitCode {
         install_quiet_panic_hook();
+        crate::snapshot::quiet_insta_output();
         let (trials, session) = self.prepare(arguments.include_ignored);
         let conclusion = libtest_mimic::run(&arguments, trials);
         if let Some(Err(problem)) = session.map(|s| s.save_cassettes()) {
@@ -107,7 +108,8 @@ impl Harness {
             .chain(&unreadable_cassettes)
             .map(|broken| failing_trial(format!("{}::suite_file", broken.name), &broken.problems))
             .collect();
-        let session = Session::new(suites, &self.functions, cassettes, cargo_repro());
+        let session = Session::new(suites, &self.functions, cassettes, cargo_repro())
+            .snapshots_under(crate::snapshot::harness_workspace);
         let session = Arc::new(session.include_ignored(include_ignored));
         for (s, suite) in session.suites().enumerate() {
             for (c, case) in suite.cases.iter().enumerate() {

@@ -43,6 +43,7 @@
 //! - [`suite`]: loading and validating suite files, with file:line:column diagnostics;
 //! - [`provider`]: the `openai`, `command` and `fn` model providers;
 //! - [`cassette`]: recording and replaying model answers;
+//! - [`snapshot`]: model outputs kept as insta snapshots, and their review;
 //! - [`judge`]: from an output to a label or to check results;
 //! - [`metrics`]: classification metrics identical to scikit-learn's;
 //! - [`engine`]: running cases once, metrics and floors, failure messages;
@@ -61,6 +62,7 @@ pub mod metrics;
 pub mod provider;
 pub mod report;
 pub mod results;
+pub mod snapshot;
 pub mod suite;
 
 pub use diagnostic::Diagnostic;

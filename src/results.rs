@@ -148,9 +148,25 @@ pub struct CaseResult {
     /// The answer was replayed from a cassette.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub replayed: bool,
+    /// The comparison with the case's snapshot, in suites that keep snapshots.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snapshot: Option<SnapshotResult>,
     /// The failure message, as the test shows it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotResult {
+    /// The accepted snapshot's file.
+    pub file: String,
+    /// "matched", "new" or "changed".
+    pub status: String,
+    /// insta's verdict (it also passes when told to, e.g. `INSTA_FORCE_PASS`).
+    pub passed: bool,
+    /// The pending `.snap.new` holding this output, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pending: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -373,6 +389,14 @@ fn case_result(
             Err(error) => error.attempts,
         }),
         replayed: answer.is_some_and(|a| a.reply.replayed),
+        snapshot: answer
+            .and_then(|a| a.snapshot.as_ref())
+            .map(|s| SnapshotResult {
+                file: crate::files::shown(&s.file),
+                status: s.status().to_string(),
+                passed: s.passed,
+                pending: s.pending.as_deref().map(crate::files::shown),
+            }),
         message: outcome.and_then(|_| session.case_message(s, c)),
     }
 }

@@ -19,7 +19,7 @@ const CANARY: &str = "sk-canary-8e41b05d77";
 fn write_suite(dir: &Path, base_url: Option<&str>, inputs: &[&str]) {
     let base_url = base_url.map_or_else(|| format!("http://{}/v1", closed_port()), String::from);
     let mut text = format!(
-        "name = \"s\"\ntask = \"generate\"\n[model]\nprovider = \"openai\"\nmodel = \"test-model\"\n\
+        "name = \"s\"\ntask = \"generate\"\nsnapshot = false\n[model]\nprovider = \"openai\"\nmodel = \"test-model\"\n\
          base_url = \"{base_url}\"\nretries = 0\ntimeout_s = 5\nconcurrency = 4\n\
          cassette = \"cassettes/s.jsonl\"\nprompt = \"{{{{input}}}}\"\n"
     );
@@ -303,7 +303,7 @@ fn prune_judges_only_the_suites_it_is_given() {
     };
     let one = |cases: &str| {
         format!(
-            "name = \"one\"\ntask = \"generate\"\n{}{cases}",
+            "name = \"one\"\ntask = \"generate\"\nsnapshot = false\n{}{cases}",
             model("cassettes/shared.jsonl")
         )
     };
@@ -315,7 +315,7 @@ fn prune_judges_only_the_suites_it_is_given() {
     std::fs::write(
         suites.join("sub/two.toml"),
         format!(
-            "name = \"two\"\ntask = \"generate\"\n{}[[case]]\ninput = \"ok c\"\n",
+            "name = \"two\"\ntask = \"generate\"\nsnapshot = false\n{}[[case]]\ninput = \"ok c\"\n",
             model("../cassettes/shared.jsonl")
         ),
     )
@@ -370,7 +370,7 @@ fn prune_reads_every_cassette_before_writing_any() {
     // A second suite whose cassette is broken.
     std::fs::write(
         dir.path().join("other.toml"),
-        "name = \"other\"\ntask = \"generate\"\n[model]\nprovider = \"fn\"\nname = \"x\"\ncassette = \"broken.jsonl\"\n[[case]]\ninput = \"i\"\n",
+        "name = \"other\"\ntask = \"generate\"\nsnapshot = false\n[model]\nprovider = \"fn\"\nname = \"x\"\ncassette = \"broken.jsonl\"\n[[case]]\ninput = \"i\"\n",
     )
     .unwrap();
     std::fs::write(dir.path().join("broken.jsonl"), "garbage\n").unwrap();
@@ -567,7 +567,7 @@ fn cassettes_work_for_command_models_too() {
     std::fs::write(
         dir.path().join("suite.toml"),
         format!(
-            "name = \"s\"\ntask = \"generate\"\n[model]\nprovider = \"command\"\ncommand = [{:?}]\n\
+            "name = \"s\"\ntask = \"generate\"\nsnapshot = false\n[model]\nprovider = \"command\"\ncommand = [{:?}]\n\
              cassette = \"cassettes/s.jsonl\"\n[[case]]\nid = \"c0\"\ninput = \"hello\"\nequals = \"hello\"\n",
             model.display().to_string()
         ),

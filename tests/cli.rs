@@ -466,7 +466,7 @@ fn default_paths_read_suites_folder() {
     let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/scripted.py");
     std::fs::write(
         suites.join("one.toml"),
-        format!("task = \"generate\"\n[model]\nprovider = \"command\"\ncommand = [{:?}]\n[[case]]\nid = \"x\"\ninput = \"hi\"\nequals = \"hi\"\n", model.display().to_string()),
+        format!("task = \"generate\"\nsnapshot = false\n[model]\nprovider = \"command\"\ncommand = [{:?}]\n[[case]]\nid = \"x\"\ninput = \"hi\"\nequals = \"hi\"\n", model.display().to_string()),
     )
     .unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
@@ -488,7 +488,7 @@ fn a_model_that_stops_reading_times_out_instead_of_hanging() {
         std::fs::write(
             dir.path().join("deaf.toml"),
             format!(
-                "task = \"generate\"\n[model]\nprovider = \"command\"\ncommand = [{:?}, \"deaf\"]\n\
+                "task = \"generate\"\nsnapshot = false\n[model]\nprovider = \"command\"\ncommand = [{:?}, \"deaf\"]\n\
                  protocol = \"{protocol}\"\ntimeout_s = 0.5\n[[case]]\nid = \"big\"\ninput = \"{input}\"\n",
                 model.display().to_string()
             ),
@@ -562,7 +562,7 @@ fn a_timeout_kills_what_the_model_started() {
     let pidfile = dir.path().join("grandchild.pid");
     std::fs::write(
         dir.path().join("spawner.toml"),
-        "task = \"generate\"\n[model]\nprovider = \"command\"\nprotocol = \"once\"\ntimeout_s = 0.5\n\
+        "task = \"generate\"\nsnapshot = false\n[model]\nprovider = \"command\"\nprotocol = \"once\"\ntimeout_s = 0.5\n\
          command = [\"sh\", \"-c\", \"sleep 30 & echo $! > grandchild.pid; wait\"]\n\
          [[case]]\nid = \"spawns\"\ninput = \"x\"\n",
     )

@@ -70,6 +70,10 @@ fn main() -> ExitCode {
             "broken_suite_file_is_a_failing_test",
             broken_suite_file_is_a_failing_test,
         ),
+        (
+            "snapshots_follow_insta_under_cargo_test",
+            snapshots_follow_insta_under_cargo_test,
+        ),
     ];
     let trials = tests
         .iter()
@@ -137,6 +141,11 @@ fn fixture_dir(name: &str) -> PathBuf {
 }
 
 fn run(dir: &str, args: &[&str]) -> Run {
+    run_with(&fixture_dir(dir), args, &[])
+}
+
+/// Runs the fixture over the suites in `dir`, with extra environment.
+fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let log = std::env::temp_dir().join(format!(
         "evalgate-calls-{}-{}",
         std::process::id(),
@@ -149,9 +158,13 @@ fn run(dir: &str, args: &[&str]) -> Run {
         stderr,
     } = Command::new(std::env::current_exe().unwrap())
         .args(args)
-        .env(FIXTURE, fixture_dir(dir))
+        .env(FIXTURE, dir)
         .env(CALL_LOG, &log)
         .env_remove("RUST_BACKTRACE")
+        .env_remove("CI")
+        .env_remove("INSTA_UPDATE")
+        .env_remove("INSTA_FORCE_PASS")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let mut calls: Vec<String> = std::fs::read_to_string(&log)
@@ -317,7 +330,7 @@ fn generate_failure_shows_diff_and_rerun() -> Result<(), Failed> {
     )?;
     contains(&run, "output:\n  | [fr] bonjour\n")?;
     contains(&run, "input:    \"bonjour\"")?;
-    contains(&run, "echo.toml:19\n")?;
+    contains(&run, "echo.toml:21\n")?;
     contains(
         &run,
         "rerun:    cargo test -p evalgate --test harness -- --exact echo::bonjour",
@@ -407,4 +420,79 @@ fn broken_suite_file_is_a_failing_test() -> Result<(), Failed> {
         "error: expected label `c` of case `case-1` is not one of the labels",
     )?;
     contains(&run, "3 problems found")
+}
+
+fn snapshots_follow_insta_under_cargo_test() -> Result<(), Failed> {
+    // On a copy, so the pending files land in a scratch folder that is the project root.
+    let project = tempfile::tempdir().unwrap();
+    let suites = project.path().join("suites");
+    std::fs::create_dir(&suites).unwrap();
+    std::fs::copy(
+        fixture_dir("snapshots").join("greet.toml"),
+        suites.join("greet.toml"),
+    )
+    .unwrap();
+    let root = project.path().to_str().unwrap();
+    let pending = suites.join("snapshots/greet__there.snap.new");
+
+    // In CI: the new snapshot fails the case and nothing is written.
+    let ci = run_with(
+        &suites,
+        &["greet::there"],
+        &[("CI", "true"), ("INSTA_WORKSPACE_ROOT", root)],
+    );
+    outcome(&ci, "greet::there", "FAILED")?;
+    contains(&ci, "snapshot: new, nothing accepted yet at ")?;
+    contains(&ci, "  | hi there\n")?;
+    contains(&ci, "then cargo insta review")?;
+    check(!pending.exists(), "CI writes no pending snapshot", &ci)?;
+
+    // Locally: insta leaves the pending snapshot for `cargo insta review`.
+    let local = run_with(
+        &suites,
+        &["greet::there"],
+        &[("INSTA_WORKSPACE_ROOT", root)],
+    );
+    outcome(&local, "greet::there", "FAILED")?;
+    check(pending.exists(), "a .snap.new is left", &local)?;
+    let written = std::fs::read_to_string(&pending).unwrap();
+    check(
+        written.starts_with("---\nsource: suites/greet.toml\n"),
+        &format!("the suite is the source: {written}"),
+        &local,
+    )?;
+
+    // Accepted with the CLI, read by the harness: both tools share the files.
+    let accepted = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["accept", "--path", suites.to_str().unwrap()])
+        .current_dir(project.path())
+        .output()
+        .unwrap();
+    check(accepted.status.success(), "evalgate accept", &local)?;
+    let green = run_with(
+        &suites,
+        &["greet::there"],
+        &[("CI", "true"), ("INSTA_WORKSPACE_ROOT", root)],
+    );
+    outcome(&green, "greet::there", "ok")?;
+
+    // INSTA_FORCE_PASS passes a changed snapshot (and writes it pending).
+    std::fs::write(
+        suites.join("greet.toml"),
+        std::fs::read_to_string(suites.join("greet.toml"))
+            .unwrap()
+            .replace("hi {{input}}", "hello {{input}}"),
+    )
+    .unwrap();
+    let forced = run_with(
+        &suites,
+        &["greet::there"],
+        &[("INSTA_FORCE_PASS", "1"), ("INSTA_WORKSPACE_ROOT", root)],
+    );
+    outcome(&forced, "greet::there", "ok")?;
+    check(
+        pending.exists(),
+        "forced through, still pending for review",
+        &forced,
+    )
 }

@@ -34,7 +34,9 @@ impl Run {
 }
 
 fn suite(dir: &Path, model: &str, cases: &[(&str, &str, Option<&str>)]) {
-    let mut text = format!("task = \"generate\"\n[model]\n{model}\nprompt = \"{{{{input}}}}\"\n");
+    let mut text = format!(
+        "task = \"generate\"\nsnapshot = false\n[model]\n{model}\nprompt = \"{{{{input}}}}\"\n"
+    );
     for (id, input, equals) in cases {
         text.push_str(&format!("[[case]]\nid = \"{id}\"\ninput = \"{input}\"\n"));
         if let Some(equals) = equals {

@@ -2,6 +2,8 @@
 //! and hands the results to reporters. Exit codes: 0 all passed, 1 something failed, 2 the input
 //! was wrong (a bad suite, a bad flag).
 
+mod snapshots;
+
 use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::{Repro, Selection, Session};
@@ -33,6 +35,14 @@ enum Command {
     /// Work on the cassettes the suites name.
     #[command(subcommand)]
     Cassette(CassetteCommand),
+    /// List pending snapshots (.snap.new) and orphaned ones.
+    Pending(snapshots::SnapshotArgs),
+    /// Accept pending snapshots: each becomes the accepted .snap.
+    Accept(snapshots::AcceptArgs),
+    /// Reject pending snapshots: each .snap.new is deleted.
+    Reject(snapshots::SnapshotArgs),
+    /// Go through pending snapshots one by one: accept, reject or skip each.
+    Review(snapshots::SnapshotArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,6 +100,7 @@ impl SuiteArgs {
 
 /// Runs the command line; `main` of the binary.
 pub fn main() -> ExitCode {
+    crate::snapshot::quiet_insta_output();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -105,6 +116,10 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::List(args) => list(args),
         Command::Cassette(CassetteCommand::Prune { paths }) => prune(&paths),
+        Command::Pending(args) => snapshots::pending(&args),
+        Command::Accept(args) => snapshots::accept(&args),
+        Command::Reject(args) => snapshots::reject(&args),
+        Command::Review(args) => snapshots::review(&args),
     }
 }
 

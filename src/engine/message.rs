@@ -7,6 +7,7 @@
 
 use super::{CaseOutcome, Evaluation, Verdict};
 use crate::judge::Judgement;
+use crate::snapshot::SnapshotCheck;
 use crate::suite::{Metric, Score, SourceLine, Suite, number};
 use std::fmt::Write;
 
@@ -28,6 +29,13 @@ pub enum Repro {
 }
 
 impl Repro {
+    /// The command that reviews pending snapshots in this face.
+    pub fn review_command(&self) -> &'static str {
+        match self {
+            Repro::Cargo { .. } => "cargo insta review",
+            Repro::Cli => "evalgate review",
+        }
+    }
     /// The command that runs exactly `test`; `ignored` adds the flag an ignored case needs.
     pub fn command(&self, suite: &Suite, test: &str, ignored: bool) -> String {
         let include = if ignored { " --include-ignored" } else { "" };
@@ -72,6 +80,7 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
             let _ = writeln!(text, "the model call failed: {error}");
         }
         (Ok(answer), Verdict::Fail) => match &answer.judgement {
+            _ if answer.judgement.passed(case) => {}
             Judgement::Label(predicted) => {
                 let expected = case.expected.map_or("?", |e| suite.labels[e].as_str());
                 let actual = match predicted {
@@ -102,6 +111,13 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
         },
         (Ok(_), _) => {}
     }
+    if let Some(snapshot) = outcome
+        .answer()
+        .and_then(|a| a.snapshot.as_ref())
+        .filter(|s| !s.passed)
+    {
+        snapshot_failure(&mut text, snapshot, repro);
+    }
     let _ = writeln!(text, "input:    {}", quoted(&case.input));
     let rerun = repro.command(suite, &suite.case_test_name(index), case.ignore.is_some());
     if outcome
@@ -112,6 +128,54 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
         let _ = writeln!(text, "record:   EVALGATE_CASSETTE=record {rerun}");
     }
     footer(text, "case", &case.source, &rerun)
+}
+
+/// What is wrong with a case's snapshot: new or changed (with the diff), whether a pending
+/// snapshot was written, and how to review it.
+fn snapshot_failure(text: &mut String, snapshot: &SnapshotCheck, repro: &Repro) {
+    let file = crate::files::shown(&snapshot.file);
+    if let Some(error) = &snapshot.error {
+        let _ = writeln!(text, "snapshot: insta could not check {file}: {error}");
+        return;
+    }
+    match &snapshot.accepted {
+        None => {
+            let _ = writeln!(text, "snapshot: new, nothing accepted yet at {file}:");
+            let _ = writeln!(text, "{}", block(&snapshot.current));
+        }
+        Some(accepted) => {
+            let _ = writeln!(
+                text,
+                "snapshot: the output changed from the accepted {file}:"
+            );
+            let diff = crate::diff::inline(accepted, &snapshot.current);
+            let _ = writeln!(
+                text,
+                "{}",
+                diff.lines()
+                    .map(|l| format!("    {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+        }
+    }
+    match &snapshot.pending {
+        Some(pending) => {
+            let pending = crate::files::shown(pending);
+            let _ = writeln!(
+                text,
+                "pending:  {pending} (review: {})",
+                repro.review_command()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "pending:  none written (in CI insta writes nothing; INSTA_UPDATE=new writes it), then {}",
+                repro.review_command()
+            );
+        }
+    }
 }
 
 /// Where the failing case or floor is declared and how to re-run it: every message ends so.

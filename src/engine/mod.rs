@@ -20,8 +20,10 @@ pub use select::{Plan, Selection};
 use crate::cassette::{Cassettes, Recorded};
 use crate::judge::{Judgement, judge};
 use crate::provider::{self, ModelError, ModelFn, Provider, Reply};
+use crate::snapshot::{self, SnapshotCheck};
 use crate::suite::Suite;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -40,11 +42,22 @@ pub struct Answer {
     /// The output and what the provider reported with it.
     pub reply: Reply,
     pub judgement: Judgement,
+    /// The comparison with the case's snapshot, for suites that keep snapshots.
+    pub snapshot: Option<SnapshotCheck>,
 }
 
 impl Answer {
     pub fn output(&self) -> &str {
         &self.reply.output
+    }
+
+    /// The output is right, and its snapshot (if any) agrees.
+    pub fn passed(&self, case: &crate::suite::Case) -> bool {
+        self.judgement.passed(case) && self.snapshot_passed()
+    }
+
+    pub fn snapshot_passed(&self) -> bool {
+        self.snapshot.as_ref().is_none_or(|s| s.passed)
     }
 }
 
@@ -69,7 +82,7 @@ impl CaseOutcome {
     pub fn verdict(&self, case: &crate::suite::Case) -> Verdict {
         match &self.result {
             Err(_) => Verdict::Error,
-            Ok(answer) if answer.judgement.passed(case) => Verdict::Pass,
+            Ok(answer) if answer.passed(case) => Verdict::Pass,
             Ok(_) => Verdict::Fail,
         }
     }
@@ -85,6 +98,8 @@ pub struct Session {
     include_ignored: bool,
     repro: Repro,
     cassettes: Cassettes,
+    snapshot_root: OnceLock<PathBuf>,
+    find_snapshot_root: fn() -> PathBuf,
 }
 
 struct SuiteRun {
@@ -137,6 +152,8 @@ impl Session {
             include_ignored: false,
             repro,
             cassettes,
+            snapshot_root: OnceLock::new(),
+            find_snapshot_root: snapshot::cli_workspace,
         }
     }
 
@@ -171,7 +188,18 @@ impl Session {
     /// The outcome of a case, running it if no one has yet.
     pub fn outcome(&self, suite: usize, case: usize) -> &CaseOutcome {
         let run = &self.runs[suite];
-        run.outcomes[case].get_or_init(|| run.execute(case))
+        run.outcomes[case].get_or_init(|| run.execute(case, || self.snapshot_root()))
+    }
+
+    /// The project root snapshots are kept relative to, found once, when a suite first needs it.
+    fn snapshot_root(&self) -> &Path {
+        self.snapshot_root.get_or_init(self.find_snapshot_root)
+    }
+
+    /// How this face finds the project root for snapshots (see [`crate::snapshot`]).
+    pub fn snapshots_under(mut self, find: fn() -> PathBuf) -> Self {
+        self.find_snapshot_root = find;
+        self
     }
 
     /// The outcome of a case if it has run.
@@ -260,12 +288,16 @@ impl Session {
     }
 
     /// Whether the case's failure, if it failed, fails the run.
+    /// A wrong answer gates as `fail_on` says; a failed call and an unreviewed change of output
+    /// (a new or changed snapshot) always do.
     pub fn case_gates(&self, suite: usize, case: usize) -> bool {
         let run = &self.runs[suite];
+        let outcome = self.finished(suite, case);
         run.suite.fail_on.case
-            || self
-                .finished(suite, case)
-                .is_some_and(|o| o.verdict(&run.suite.cases[case]) == Verdict::Error)
+            || outcome.is_some_and(|o| match &o.result {
+                Err(_) => true,
+                Ok(answer) => !answer.snapshot_passed(),
+            })
     }
 
     /// The failure message of a case that did not pass, whether or not it gates.
@@ -313,7 +345,7 @@ impl Session {
 }
 
 impl SuiteRun {
-    fn execute(&self, index: usize) -> CaseOutcome {
+    fn execute<'a>(&self, index: usize, snapshot_root: impl FnOnce() -> &'a Path) -> CaseOutcome {
         let case = &self.suite.cases[index];
         let request = self.suite.request(index);
         let _slot = self.gate.enter();
@@ -323,7 +355,15 @@ impl SuiteRun {
         drop(_slot);
         let result = result.map(|reply| {
             let judgement = judge(&self.suite, case, &reply.output);
-            Answer { reply, judgement }
+            let snapshot = self
+                .suite
+                .snapshot
+                .then(|| snapshot::check(&self.suite, index, &reply, &judgement, snapshot_root()));
+            Answer {
+                reply,
+                judgement,
+                snapshot,
+            }
         });
         CaseOutcome { result, latency }
     }

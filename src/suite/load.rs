@@ -69,6 +69,7 @@ const SUITE_KEYS: &[&str] = &[
     "label_pattern",
     "cases_file",
     "fail_on",
+    "snapshot",
     "model",
     "floors",
     "case",
@@ -293,6 +294,7 @@ impl Check<'_> {
         let mut label_pattern = None;
         let mut cases_file = None;
         let mut fail_on = FailOn::default();
+        let mut snapshot = None;
         let mut model = None;
         let mut floors = None;
         let mut inline_cases = None;
@@ -317,6 +319,7 @@ impl Check<'_> {
                 "label_pattern" => label_pattern = Some(value),
                 "cases_file" => cases_file = self.string(k, value).map(|p| (p, value.span())),
                 "fail_on" => fail_on = self.fail_on(value).unwrap_or_default(),
+                "snapshot" => snapshot = self.boolean(k, value),
                 "model" => model = Some((key, value)),
                 "floors" => floors = Some(value),
                 "case" => inline_cases = Some(value),
@@ -495,6 +498,7 @@ impl Check<'_> {
             label_pattern,
             model,
             prompt,
+            snapshot: snapshot.unwrap_or(task == Task::Generate),
             cassette,
             floors,
             fail_on,

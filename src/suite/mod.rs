@@ -37,6 +37,8 @@ pub struct Suite {
     pub label_pattern: Option<Regex>,
     pub model: ModelSpec,
     pub prompt: Template,
+    /// Keep each case's output as an insta snapshot (`snapshot = true`; default for generate).
+    pub snapshot: bool,
     /// `[model] cassette`: the record/replay file, relative to the current folder.
     pub cassette: Option<PathBuf>,
     pub floors: Vec<Floor>,
