@@ -19,10 +19,10 @@
 //! # What a snapshot holds
 //!
 //! insta normalises snapshot text (trailing whitespace is trimmed, CRLF becomes LF), but a
-//! model's output is compared whole: [`encode`] makes an output whose end or line breaks would
-//! be normalised away visible first (a final `⏎` after trailing whitespace, `␍` for a carriage
-//! return), so what is stored is exactly what is compared. A classify snapshot holds the label
-//! the output named and the raw output.
+//! model's output is compared whole: [`encode`] makes what insta would normalise away visible
+//! first (a final `⏎` after trailing whitespace, `⏎r` for the CR of a CRLF, `⏎⏎` for a `⏎`),
+//! so what is stored is exactly what is compared. A classify snapshot holds the label the output
+//! named and the raw output.
 
 pub mod review;
 
@@ -78,10 +78,12 @@ pub fn folder(suite: &Suite) -> PathBuf {
         .join("snapshots")
 }
 
-/// An output as a snapshot stores it: unchanged, unless insta's normalisation would change it;
-/// then its carriage returns show as `␍` and trailing whitespace ends with `⏎`.
+/// An output as a snapshot stores it, so that insta's normalisation (trailing whitespace
+/// trimmed, CRLF turned into LF) changes nothing and different outputs never look the same.
+/// `⏎` is the escape: a `⏎` of the output is written `⏎⏎`, the CR of a CRLF `⏎r`, and an output
+/// that ends in whitespace gets a final `⏎`. Most outputs have none of these and are unchanged.
 pub fn encode(output: &str) -> String {
-    let mut text = output.replace('\r', "␍");
+    let mut text = output.replace('⏎', "⏎⏎").replace("\r\n", "⏎r\n");
     if text.trim_end() != text {
         text.push('⏎');
     }
@@ -239,14 +241,29 @@ mod tests {
         assert_eq!(encode("Paris"), "Paris");
         assert_eq!(encode("two\nlines"), "two\nlines");
         assert_eq!(encode("Paris\n"), "Paris\n⏎");
-        assert_eq!(encode("a \r\nb"), "a ␍\nb");
-        for output in ["Paris", "Paris\n", "a ␍\nb\n\n", "  lead"] {
+        assert_eq!(encode("a \r\nb"), "a ⏎r\nb");
+        assert_eq!(encode("lone\rcr"), "lone\rcr", "insta keeps a lone CR");
+        for output in ["Paris", "Paris\n", "a \r\nb\n\n", "  lead", "x\r\n"] {
             let encoded = encode(output);
             assert_eq!(
                 encoded.trim_end(),
                 encoded,
                 "nothing for insta to trim: {output:?}"
             );
+            assert!(
+                !encoded.contains("\r\n"),
+                "no CRLF for insta to turn: {output:?}"
+            );
         }
+    }
+
+    #[test]
+    fn different_outputs_never_encode_the_same() {
+        let outputs = [
+            "x", "x ", "x ⏎", "x⏎", "x\n", "x⏎r\n", "x\r\n", "x\n⏎", "⏎", "", " ", "⏎⏎",
+        ];
+        let encoded: std::collections::HashSet<String> =
+            outputs.iter().map(|o| encode(o)).collect();
+        assert_eq!(encoded.len(), outputs.len());
     }
 }
