@@ -88,6 +88,15 @@ impl Harness {
                 );
             }
         };
+        if let Err(problem) = crate::snapshot::check_insta_environment() {
+            return (
+                vec![failing_trial(
+                    "evalgate::insta_environment".into(),
+                    &[problem],
+                )],
+                None,
+            );
+        }
         let files = match suite::discover(&self.paths) {
             Ok(files) => files,
             Err(problems) => {

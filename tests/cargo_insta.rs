@@ -46,6 +46,7 @@ impl Crate {
             .env_remove("INSTA_UPDATE")
             .env_remove("INSTA_FORCE_PASS")
             .env_remove("INSTA_WORKSPACE_ROOT")
+            .env_remove("INSTA_PENDING_DIR")
             .output()
             .unwrap()
     }
@@ -54,6 +55,8 @@ impl Crate {
         let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
             .args(args)
             .current_dir(self.dir.path())
+            .env_remove("INSTA_WORKSPACE_ROOT")
+            .env_remove("INSTA_PENDING_DIR")
             .output()
             .unwrap();
         assert!(

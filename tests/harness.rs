@@ -164,6 +164,8 @@ fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env_remove("CI")
         .env_remove("INSTA_UPDATE")
         .env_remove("INSTA_FORCE_PASS")
+        .env_remove("INSTA_PENDING_DIR")
+        .env_remove("INSTA_WORKSPACE_ROOT")
         .envs(env.iter().copied())
         .output()
         .unwrap();

@@ -8,6 +8,7 @@
 mod deadline;
 
 use std::path::{Path, PathBuf};
+
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -58,6 +59,13 @@ impl Project {
             output.status.code(),
             String::from_utf8(output.stdout).unwrap(),
         )
+    }
+
+    /// `evalgate run` with extra environment, within a deadline.
+    fn run_env(&self, ci: bool, env: &[(&str, &str)]) -> Output {
+        let mut command = self.evalgate(&["run", "--out", "r.json"], ci);
+        command.envs(env.iter().copied());
+        deadline::output_within(&mut command, Duration::from_secs(60))
     }
 
     fn cli(&self, args: &[&str]) -> String {
@@ -206,10 +214,12 @@ fn the_review_loop_from_first_run_to_green() {
         "{reviewed}"
     );
     assert!(
-        reviewed.contains("changed (- accepted, + new):\n[-Hello-]{+Goodbye+}, moon\n"),
+        reviewed.contains(
+            "changed: [-removed-] {+added+}; - accepted, + new lines:\n[-Hello-]{+Goodbye+}, moon\n"
+        ),
         "{reviewed}"
     );
-    assert!(reviewed.contains("input:    \"moon\""), "{reviewed}");
+    assert!(reviewed.contains("source: suites/greetings.toml\ndescription: \"output of greetings::moon\"\ninfo:\n  input: moon\n"), "the header insta wrote: {reviewed}");
     assert!(
         reviewed.contains("reviewed: 1 accepted, 1 rejected, 1 skipped; 2 still pending"),
         "{reviewed}"
@@ -253,8 +263,9 @@ fn orphans_are_listed_and_removed_only_when_asked() {
     let without_sun = suite.replace("[[case]]\nid = \"sun\"\ninput = \"sun\"\n", "");
     std::fs::write(project.path("suites/greetings.toml"), without_sun).unwrap();
     let pending = project.cli(&["pending"]);
+    assert!(pending.contains("orphan   greetings::sun"), "{pending}");
     assert!(
-        pending.contains("orphan   suites/snapshots/greetings__sun.snap"),
+        pending.contains("suites/snapshots/greetings__sun.snap\n"),
         "{pending}"
     );
     let kept = project.cli(&["accept"]);
@@ -289,12 +300,7 @@ fn orphans_are_listed_and_removed_only_when_asked() {
 fn insta_settings_behave_as_insta_documents() {
     let project = Project::new();
     // INSTA_FORCE_PASS: the run passes, the pending snapshots are still written.
-    let forced = deadline::output_within(
-        project
-            .evalgate(&["run", "--out", "r.json"], false)
-            .env("INSTA_FORCE_PASS", "1"),
-        Duration::from_secs(60),
-    );
+    let forced = project.run_env(false, &[("INSTA_FORCE_PASS", "1")]);
     assert_eq!(forced.status.code(), Some(0));
     assert_eq!(
         project
@@ -308,12 +314,7 @@ fn insta_settings_behave_as_insta_documents() {
     assert!(project.snapshots().is_empty());
 
     // INSTA_UPDATE=always: snapshots written in place, the run passes.
-    let always = deadline::output_within(
-        project
-            .evalgate(&["run", "--out", "r.json"], false)
-            .env("INSTA_UPDATE", "always"),
-        Duration::from_secs(60),
-    );
+    let always = project.run_env(false, &[("INSTA_UPDATE", "always")]);
     assert_eq!(always.status.code(), Some(0));
     assert_eq!(
         project.snapshots(),
@@ -327,12 +328,7 @@ fn insta_settings_behave_as_insta_documents() {
 
     // INSTA_UPDATE=new in CI (what the GitHub Action does): pending files written, the run fails.
     project.set_prefix("Hi,");
-    let in_ci = deadline::output_within(
-        project
-            .evalgate(&["run", "--out", "r.json"], true)
-            .env("INSTA_UPDATE", "new"),
-        Duration::from_secs(60),
-    );
+    let in_ci = project.run_env(true, &[("INSTA_UPDATE", "new")]);
     assert_eq!(in_ci.status.code(), Some(1));
     assert_eq!(
         project
@@ -385,4 +381,131 @@ fn snapshots_accepted_through_insta_are_read_back() {
     assert_eq!(project.cli(&["pending"]), "no pending snapshots\n");
     let (code, stdout) = project.run(true);
     assert_eq!(code, Some(0), "{stdout}");
+}
+
+#[test]
+fn leading_newlines_and_separator_lines_are_changes_too() {
+    // insta's own comparison would forgive these (its "legacy" fallback trims them).
+    let project = Project::new();
+    project.run(false);
+    project.cli(&["accept"]);
+    for prefix in ["\\nHello,", "---\\nHello,"] {
+        let model = std::fs::read_to_string(project.path("suites/model.py")).unwrap();
+        let changed = model.replace(
+            "{\"output\": f\"{prefix} {request['input']}\"}",
+            &format!("{{\"output\": \"{prefix}\" + \" \" + request['input']}}"),
+        );
+        std::fs::write(project.path("suites/model.py"), &changed).unwrap();
+        let (code, stdout) = project.run(true);
+        assert_eq!(code, Some(1), "{prefix:?} in front is a change: {stdout}");
+        std::fs::write(project.path("suites/model.py"), model).unwrap();
+    }
+}
+
+#[test]
+fn snapshot_problems_are_reported_not_mistaken_for_changes() {
+    let project = Project::new();
+    project.run(false);
+    project.cli(&["accept"]);
+    // A broken accepted snapshot is an error naming it, not a "new" snapshot.
+    std::fs::write(
+        project.path("suites/snapshots/greetings__moon.snap"),
+        "---\nsource: [unclosed\n---\nx\n",
+    )
+    .unwrap();
+    let (code, stdout) = project.run(true);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("snapshot: insta could not check suites/snapshots/greetings__moon.snap: the accepted snapshot cannot be read:"), "{stdout}");
+    // A value insta does not know is bad input, before anything runs.
+    let bad = project
+        .evalgate(&["run", "--out", "r.json"], false)
+        .env("INSTA_UPDATE", "bogus")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("error: INSTA_UPDATE=bogus is not a value insta knows")
+    );
+    // A snapshots "folder" that is a file: the review commands say so and exit 2.
+    std::fs::remove_dir_all(project.path("suites/snapshots")).unwrap();
+    std::fs::write(project.path("suites/snapshots"), "").unwrap();
+    let pending = project.evalgate(&["pending"], false).output().unwrap();
+    assert_eq!(pending.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&pending.stderr).contains("cannot read the snapshot folder"),
+        "{}",
+        String::from_utf8_lossy(&pending.stderr)
+    );
+}
+
+#[test]
+fn a_deleted_suite_leaves_orphans_that_a_filter_can_choose() {
+    let project = Project::new();
+    project.run(false);
+    project.cli(&["accept"]);
+    std::fs::remove_file(project.path("suites/labels.toml")).unwrap();
+    let pending = project.cli(&["pending"]);
+    assert!(
+        pending.contains("orphan   labels::a"),
+        "the deleted suite's snapshot is found: {pending}"
+    );
+    let other = project.cli(&["accept", "greetings::", "--prune"]);
+    assert!(
+        !other.contains("deleted"),
+        "the filter leaves labels::a alone: {other}"
+    );
+    assert!(project.path("suites/snapshots/labels__a.snap").exists());
+    let pruned = project.cli(&["accept", "labels::", "--prune"]);
+    assert!(
+        pruned.contains("deleted orphan suites/snapshots/labels__a.snap"),
+        "{pruned}"
+    );
+}
+
+#[test]
+fn forced_through_changes_still_show_and_stay_pending() {
+    let project = Project::new();
+    let forced = project.run_env(false, &[("INSTA_FORCE_PASS", "1")]);
+    let stdout = String::from_utf8(forced.stdout).unwrap();
+    assert_eq!(forced.status.code(), Some(0));
+    assert!(
+        stdout.contains("  snaps  0 matched, 3 new, 0 changed; 3 pending review"),
+        "{stdout}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.path("r.json")).unwrap()).unwrap();
+    let snapshot = &results["suites"][0]["cases"][0]["snapshot"];
+    assert_eq!(snapshot["status"], "new");
+    assert_eq!(snapshot["passed"], true);
+    assert!(
+        snapshot["pending"].as_str().unwrap().ends_with(".snap.new"),
+        "{snapshot}"
+    );
+}
+
+#[test]
+fn the_source_is_the_same_wherever_evalgate_runs() {
+    let project = Project::new();
+    std::fs::create_dir(project.path(".git")).unwrap(); // the project root
+    let inside = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", ".", "--out", "../r.json"])
+        .current_dir(project.path("suites"))
+        .env_remove("CI")
+        .env_remove("INSTA_WORKSPACE_ROOT")
+        .output()
+        .unwrap();
+    assert_eq!(inside.status.code(), Some(1));
+    let written =
+        std::fs::read_to_string(project.path("suites/snapshots/greetings__world.snap.new"))
+            .unwrap();
+    assert!(
+        written.contains("source: suites/greetings.toml\n"),
+        "{written}"
+    );
+    let review = String::from_utf8_lossy(&inside.stdout).into_owned();
+    assert!(
+        review.contains("(review: evalgate review -p .)"),
+        "the review command names the suites: {review}"
+    );
 }

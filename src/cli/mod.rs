@@ -36,7 +36,7 @@ enum Command {
     #[command(subcommand)]
     Cassette(CassetteCommand),
     /// List pending snapshots (.snap.new) and orphaned ones.
-    Pending(snapshots::SnapshotArgs),
+    Pending(snapshots::PendingArgs),
     /// Accept pending snapshots: each becomes the accepted .snap.
     Accept(snapshots::AcceptArgs),
     /// Reject pending snapshots: each .snap.new is deleted.
@@ -142,12 +142,22 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<Diagnostic>> {
 /// The suites, ready to run: loaded, with their cassettes open in the environment's mode.
 fn session(args: &SuiteArgs) -> Result<Session, Vec<Diagnostic>> {
     let mode = cassette::Mode::from_env().map_err(|problem| vec![problem])?;
+    crate::snapshot::check_insta_environment().map_err(|problem| vec![problem])?;
     let suites = load(&args.paths)?;
     let (suites, broken, cassettes) = cassette::attach(suites, mode);
     if !broken.is_empty() {
         return Err(broken.into_iter().flat_map(|b| b.problems).collect());
     }
-    let session = Session::new(suites, &BTreeMap::new(), cassettes, Repro::Cli);
+    let paths = args.paths.clone();
+    let session = Session::new(
+        suites,
+        &BTreeMap::new(),
+        cassettes,
+        Repro::Cli {
+            paths: args.paths.clone(),
+        },
+    )
+    .snapshots_under(move || crate::snapshot::cli_workspace(&paths));
     Ok(session.include_ignored(args.include_ignored))
 }
 

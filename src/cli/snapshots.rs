@@ -2,12 +2,20 @@
 //! without Cargo, on the same files as cargo-insta (see [`crate::snapshot::review`]).
 
 use super::{bad_input, emit};
+use crate::diagnostic::Diagnostic;
 use crate::snapshot::review::{self, Pending, Scan};
 use crate::suite::{self, Functions, LoadOptions, Suite};
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct PendingArgs {
+    /// Suite files or folders (searched recursively) whose snapshots to list.
+    #[arg(default_value = "suites")]
+    paths: Vec<PathBuf>,
+}
 
 #[derive(Args, Debug)]
 pub struct SnapshotArgs {
@@ -27,9 +35,9 @@ pub struct AcceptArgs {
     prune: bool,
 }
 
-/// The suites and what their snapshot folders hold.
-fn scan(args: &SnapshotArgs) -> Result<(Vec<Suite>, Scan), ExitCode> {
-    let files = suite::discover(&args.paths).map_err(|problems| bad_input(&problems))?;
+/// The suites and what the snapshot folders hold; a bad suite or an unreadable folder exits 2.
+fn scan(paths: &[PathBuf]) -> Result<(Vec<Suite>, Scan), ExitCode> {
+    let files = suite::discover(paths).map_err(|problems| bad_input(&problems))?;
     let loaded = suite::load(
         &files,
         &LoadOptions {
@@ -39,15 +47,18 @@ fn scan(args: &SnapshotArgs) -> Result<(Vec<Suite>, Scan), ExitCode> {
     if !loaded.broken.is_empty() {
         return Err(bad_input(&loaded.problems()));
     }
-    let scan = review::scan(&loaded.suites, &crate::snapshot::cli_workspace());
+    let workspace = crate::snapshot::cli_workspace(paths);
+    let scan = review::scan(&loaded.suites, paths, &workspace)
+        .map_err(|problem| bad_input(&[Diagnostic::new(problem)]))?;
     Ok((loaded.suites, scan))
 }
 
-fn label(pending: &Pending) -> String {
-    pending
-        .test
-        .clone()
-        .unwrap_or_else(|| "(no such case)".to_string())
+fn describe(pending: &Pending) -> String {
+    if pending.known {
+        pending.test.clone()
+    } else {
+        format!("{} (no such case)", pending.test)
+    }
 }
 
 fn status(pending: &Pending) -> &'static str {
@@ -58,34 +69,34 @@ fn status(pending: &Pending) -> &'static str {
     }
 }
 
-pub fn pending(args: &SnapshotArgs) -> ExitCode {
-    let (_, scan) = match scan(args) {
+pub fn pending(args: &PendingArgs) -> ExitCode {
+    let (_, scan) = match scan(&args.paths) {
         Ok(found) => found,
         Err(code) => return code,
     };
-    let chosen: Vec<&Pending> = scan
-        .pending
-        .iter()
-        .filter(|p| review::chosen(p, args.filter.as_deref()))
-        .collect();
     let mut text = String::new();
-    for pending in &chosen {
+    for pending in &scan.pending {
         let file = crate::files::shown(&pending.file);
         text.push_str(&format!(
             "pending  {:<40} {file} ({})\n",
-            label(pending),
+            describe(pending),
             status(pending)
         ));
     }
     for orphan in &scan.orphans {
-        text.push_str(&format!("orphan   {}\n", crate::files::shown(orphan)));
+        text.push_str(&format!(
+            "orphan   {:<40} {}\n",
+            orphan.test,
+            crate::files::shown(&orphan.file)
+        ));
     }
-    if chosen.is_empty() && scan.orphans.is_empty() {
+    if scan.pending.is_empty() && scan.orphans.is_empty() {
         text.push_str("no pending snapshots\n");
     } else {
         text.push_str(&format!(
-            "{} pending, {} orphaned; `evalgate review` to go through them, `evalgate accept` or `evalgate reject` for all, `evalgate accept --prune` to delete orphans\n",
-            chosen.len(),
+            "{} pending, {} orphaned; `evalgate review` goes through them, `evalgate accept` or \
+             `evalgate reject` takes them all, `evalgate accept --prune` deletes the orphans\n",
+            scan.pending.len(),
             scan.orphans.len()
         ));
     }
@@ -93,106 +104,114 @@ pub fn pending(args: &SnapshotArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub fn accept(args: &AcceptArgs) -> ExitCode {
-    let (_, scan) = match scan(&args.snapshots) {
-        Ok(found) => found,
-        Err(code) => return code,
-    };
-    let mut text = String::new();
-    let mut failed = false;
-    for pending in scan
-        .pending
-        .iter()
-        .filter(|p| review::chosen(p, args.snapshots.filter.as_deref()))
-    {
-        match review::accept(pending) {
+/// Applies `act` to each chosen pending snapshot, reporting each; the exit code says whether all
+/// went through.
+fn each(
+    chosen: &[&Pending],
+    verb: &str,
+    act: fn(&Pending) -> Result<(), String>,
+    text: &mut String,
+) -> bool {
+    let mut all = true;
+    for pending in chosen {
+        match act(pending) {
             Ok(()) => text.push_str(&format!(
-                "accepted {} ({})\n",
-                label(pending),
+                "{verb} {} ({})\n",
+                describe(pending),
                 crate::files::shown(&pending.accepted)
             )),
             Err(problem) => {
                 eprintln!("error: {problem}");
-                failed = true;
+                all = false;
             }
         }
     }
-    if args.prune {
-        for orphan in &scan.orphans {
-            match std::fs::remove_file(orphan) {
-                Ok(()) => {
-                    text.push_str(&format!("deleted orphan {}\n", crate::files::shown(orphan)))
-                }
-                Err(error) => {
-                    eprintln!("error: cannot delete {}: {error}", orphan.display());
-                    failed = true;
-                }
-            }
-        }
-    } else if !scan.orphans.is_empty() {
-        text.push_str(&format!(
-            "{} orphaned snapshots kept; `evalgate accept --prune` deletes them\n",
-            scan.orphans.len()
-        ));
-    }
-    if text.is_empty() {
-        text.push_str("no pending snapshots\n");
-    }
-    emit(&text);
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    all
 }
 
-pub fn reject(args: &SnapshotArgs) -> ExitCode {
-    let (_, scan) = match scan(args) {
-        Ok(found) => found,
-        Err(code) => return code,
-    };
-    let mut text = String::new();
-    let mut failed = false;
-    for pending in scan
-        .pending
-        .iter()
-        .filter(|p| review::chosen(p, args.filter.as_deref()))
-    {
-        match review::reject(pending) {
-            Ok(()) => text.push_str(&format!(
-                "rejected {} ({})\n",
-                label(pending),
-                crate::files::shown(&pending.file)
-            )),
-            Err(problem) => {
-                eprintln!("error: {problem}");
-                failed = true;
-            }
-        }
-    }
-    if text.is_empty() {
-        text.push_str("no pending snapshots\n");
-    }
-    emit(&text);
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-/// Goes through the pending snapshots one by one: what produced the output, the diff against the
-/// accepted snapshot, then accept, reject or skip, read as a line from stdin (so a script can
-/// answer too). End of input stops the review; what was not answered stays pending.
-pub fn review(args: &SnapshotArgs) -> ExitCode {
-    let (suites, scan) = match scan(args) {
+pub fn accept(args: &AcceptArgs) -> ExitCode {
+    let filter = args.snapshots.filter.as_deref();
+    let (_, scan) = match scan(&args.snapshots.paths) {
         Ok(found) => found,
         Err(code) => return code,
     };
     let chosen: Vec<&Pending> = scan
         .pending
         .iter()
-        .filter(|p| review::chosen(p, args.filter.as_deref()))
+        .filter(|p| review::chosen(&p.test, filter))
+        .collect();
+    let orphans: Vec<_> = scan
+        .orphans
+        .iter()
+        .filter(|o| review::chosen(&o.test, filter))
+        .collect();
+    let mut text = String::new();
+    let mut all = each(&chosen, "accepted", review::accept, &mut text);
+    if args.prune {
+        for orphan in &orphans {
+            match std::fs::remove_file(&orphan.file) {
+                Ok(()) => text.push_str(&format!(
+                    "deleted orphan {}\n",
+                    crate::files::shown(&orphan.file)
+                )),
+                Err(error) => {
+                    eprintln!("error: cannot delete {}: {error}", orphan.file.display());
+                    all = false;
+                }
+            }
+        }
+    } else if !orphans.is_empty() {
+        text.push_str(&format!(
+            "{} orphaned snapshots kept; `evalgate accept --prune` deletes them\n",
+            orphans.len()
+        ));
+    }
+    if chosen.is_empty() && orphans.is_empty() {
+        text.push_str("no pending snapshots\n");
+    }
+    emit(&text);
+    if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+pub fn reject(args: &SnapshotArgs) -> ExitCode {
+    let (_, scan) = match scan(&args.paths) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let chosen: Vec<&Pending> = scan
+        .pending
+        .iter()
+        .filter(|p| review::chosen(&p.test, args.filter.as_deref()))
+        .collect();
+    let mut text = String::new();
+    let all = each(&chosen, "rejected", review::reject, &mut text);
+    if chosen.is_empty() {
+        text.push_str("no pending snapshots\n");
+    }
+    emit(&text);
+    if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Goes through the pending snapshots one by one: where the output came from, the diff against
+/// the accepted snapshot, then accept, reject or skip, read as a line from stdin (so a script
+/// can answer too). End of input stops the review; what was not answered stays pending.
+pub fn review(args: &SnapshotArgs) -> ExitCode {
+    let (_, scan) = match scan(&args.paths) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let chosen: Vec<&Pending> = scan
+        .pending
+        .iter()
+        .filter(|p| review::chosen(&p.test, args.filter.as_deref()))
         .collect();
     if chosen.is_empty() {
         emit("no pending snapshots\n");
@@ -204,12 +223,19 @@ pub fn review(args: &SnapshotArgs) -> ExitCode {
     let mut answers = stdin.lock().lines();
     let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
     for (number, pending) in chosen.iter().enumerate() {
-        emit(&screen(pending, number + 1, chosen.len(), &suites, colour));
+        let screen = match screen(pending, number + 1, chosen.len(), colour) {
+            Ok(screen) => screen,
+            Err(problem) => {
+                eprintln!("error: {problem}");
+                return ExitCode::FAILURE;
+            }
+        };
+        emit(&screen);
         let answer = loop {
             emit("accept (a), reject (r), skip (s), quit (q)? ");
             let _ = std::io::stdout().flush();
             match answers.next() {
-                Some(Ok(line)) => match line.trim() {
+                Some(Ok(line)) => match line.trim().to_lowercase().as_str() {
                     "a" | "accept" => break 'a',
                     "r" | "reject" => break 'r',
                     "s" | "skip" | "" => break 's',
@@ -243,72 +269,66 @@ pub fn review(args: &SnapshotArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// One pending snapshot as the review shows it.
-fn screen(
-    pending: &Pending,
-    number: usize,
-    total: usize,
-    suites: &[Suite],
-    colour: bool,
-) -> String {
-    let mut text = format!("\n── {} ({number} of {total}) ──\n", label(pending));
-    text.push_str(&format!(
-        "file:     {}\n",
-        crate::files::shown(&pending.file)
-    ));
-    for (key, value) in review::describe(pending) {
-        text.push_str(&format!("{:<10}{value}\n", format!("{key}:")));
+/// One pending snapshot as the review shows it: its header as insta wrote it, then the new text
+/// or the diff against the accepted one.
+fn screen(pending: &Pending, number: usize, total: usize, colour: bool) -> Result<String, String> {
+    let mut text = format!("\n── {} ({number} of {total}) ──\n", describe(pending));
+    text.push_str(&format!("file: {}\n", crate::files::shown(&pending.file)));
+    for line in review::header(pending) {
+        text.push_str(&line);
+        text.push('\n');
     }
-    if let Some(case) = pending
-        .test
-        .as_deref()
-        .and_then(|test| find_case(suites, test))
-    {
-        let (suite, index) = case;
-        let case = &suite.cases[index];
-        text.push_str(&format!("input:    {:?}\n", case.input));
-        text.push_str(&format!(
-            "prompt:   {:?}\n",
-            suite.prompt.render(&case.input, &case.vars)
-        ));
-    }
-    let new = review::pending_text(pending).unwrap_or_default();
-    match crate::snapshot::read_accepted(&pending.accepted) {
+    let new = review::pending_text(pending)?;
+    match crate::snapshot::read_snapshot(&pending.accepted)? {
         None => {
             text.push_str("new snapshot:\n");
             for line in new.lines() {
-                text.push_str(&paint(colour, "32", &format!("+ {line}")));
+                text.push_str(&paint(colour, &format!("+ {line}")));
             }
         }
         Some(old) => {
-            text.push_str("changed (- accepted, + new):\n");
+            text.push_str("changed: [-removed-] {+added+}; - accepted, + new lines:\n");
             for line in crate::diff::inline(&old, &new).lines() {
-                let code = if line.starts_with("- ") {
-                    "31"
-                } else if line.starts_with("+ ") {
-                    "32"
-                } else {
-                    ""
-                };
-                text.push_str(&paint(colour, code, line));
+                text.push_str(&paint(colour, line));
             }
         }
     }
-    text
+    Ok(text)
 }
 
-fn paint(colour: bool, code: &str, line: &str) -> String {
-    if colour && !code.is_empty() {
-        format!("\x1b[{code}m{line}\x1b[0m\n")
-    } else {
-        format!("{line}\n")
+/// A diff line, coloured on a terminal: whole `- `/`+ ` lines red or green, and within a line
+/// the `[-removed-]` parts red, the `{+added+}` parts green. The markers stay either way.
+fn paint(colour: bool, line: &str) -> String {
+    if !colour {
+        return format!("{line}\n");
     }
+    let (red, green, reset) = ("\x1b[31m", "\x1b[32m", "\x1b[0m");
+    let whole = if line.starts_with("- ") {
+        red
+    } else if line.starts_with("+ ") {
+        green
+    } else {
+        ""
+    };
+    let painted = line
+        .replace("[-", &format!("{red}[-"))
+        .replace("-]", &format!("-]{reset}{whole}"))
+        .replace("{+", &format!("{green}{{+"))
+        .replace("+}", &format!("+}}{reset}{whole}"));
+    format!("{whole}{painted}{reset}\n")
 }
 
-fn find_case<'a>(suites: &'a [Suite], test: &str) -> Option<(&'a Suite, usize)> {
-    suites.iter().find_map(|suite| {
-        (0..suite.cases.len())
-            .find(|c| suite.case_test_name(*c) == test)
-            .map(|c| (suite, c))
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_marks_words_and_lines_and_keeps_the_markers() {
+        assert_eq!(paint(false, "[-a-]{+b+}"), "[-a-]{+b+}\n");
+        assert_eq!(
+            paint(true, "x [-a-]{+b+}"),
+            "x \x1b[31m[-a-]\x1b[0m\x1b[32m{+b+}\x1b[0m\x1b[0m\n"
+        );
+        assert_eq!(paint(true, "+ new"), "\x1b[32m+ new\x1b[0m\n");
+    }
 }

@@ -24,16 +24,26 @@ pub enum Repro {
         package: Option<String>,
         target: String,
     },
-    /// `evalgate run SUITE_FILE --exact --filter NAME`
-    Cli,
+    /// `evalgate run SUITE_FILE --exact --filter NAME`; `paths` are the suite paths the run was
+    /// given, for the review command.
+    Cli { paths: Vec<std::path::PathBuf> },
 }
 
 impl Repro {
     /// The command that reviews pending snapshots in this face.
-    pub fn review_command(&self) -> &'static str {
+    pub fn review_command(&self) -> String {
         match self {
-            Repro::Cargo { .. } => "cargo insta review",
-            Repro::Cli => "evalgate review",
+            Repro::Cargo { .. } => "cargo insta review".to_string(),
+            Repro::Cli { paths } => {
+                let mut command = "evalgate review".to_string();
+                if paths.as_slice() != [std::path::PathBuf::from("suites")] {
+                    for path in paths {
+                        command
+                            .push_str(&format!(" -p {}", shell_word(&path.display().to_string())));
+                    }
+                }
+                command
+            }
         }
     }
     /// The command that runs exactly `test`; `ignored` adds the flag an ignored case needs.
@@ -50,7 +60,7 @@ impl Repro {
                     shell_word(test)
                 )
             }
-            Repro::Cli => format!(
+            Repro::Cli { .. } => format!(
                 "evalgate run {} --exact --filter {}{include}",
                 shell_word(&suite.file.display().to_string()),
                 shell_word(test)

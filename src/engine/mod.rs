@@ -99,7 +99,7 @@ pub struct Session {
     repro: Repro,
     cassettes: Cassettes,
     snapshot_root: OnceLock<PathBuf>,
-    find_snapshot_root: fn() -> PathBuf,
+    find_snapshot_root: Box<dyn Fn() -> PathBuf + Send + Sync>,
 }
 
 struct SuiteRun {
@@ -153,7 +153,7 @@ impl Session {
             repro,
             cassettes,
             snapshot_root: OnceLock::new(),
-            find_snapshot_root: snapshot::cli_workspace,
+            find_snapshot_root: Box::new(|| snapshot::cli_workspace(&[])),
         }
     }
 
@@ -193,12 +193,13 @@ impl Session {
 
     /// The project root snapshots are kept relative to, found once, when a suite first needs it.
     fn snapshot_root(&self) -> &Path {
-        self.snapshot_root.get_or_init(self.find_snapshot_root)
+        self.snapshot_root
+            .get_or_init(|| (self.find_snapshot_root)())
     }
 
     /// How this face finds the project root for snapshots (see [`crate::snapshot`]).
-    pub fn snapshots_under(mut self, find: fn() -> PathBuf) -> Self {
-        self.find_snapshot_root = find;
+    pub fn snapshots_under(mut self, find: impl Fn() -> PathBuf + Send + Sync + 'static) -> Self {
+        self.find_snapshot_root = Box::new(find);
         self
     }
 

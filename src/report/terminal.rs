@@ -44,6 +44,9 @@ pub fn render(results: &RunResults) -> String {
             "  cases  {}",
             counts(&suite.cases_summary, &suite.fail_on)
         );
+        if let Some(line) = snapshots(suite) {
+            let _ = writeln!(out, "  snaps  {line}");
+        }
         let width = suite
             .floors
             .iter()
@@ -83,6 +86,30 @@ pub fn render(results: &RunResults) -> String {
     }
     let _ = writeln!(out, "; finished in {:.2}s", results.duration_ms / 1000.0);
     out
+}
+
+/// New and changed snapshots, when there are any: also those insta let pass
+/// (`INSTA_FORCE_PASS`), which still wait for review.
+fn snapshots(suite: &crate::results::SuiteResults) -> Option<String> {
+    let statuses: Vec<(&str, bool)> = suite
+        .cases
+        .iter()
+        .filter_map(|c| {
+            c.snapshot
+                .as_ref()
+                .map(|s| (s.status.as_str(), s.pending.is_some()))
+        })
+        .collect();
+    let count = |status: &str| statuses.iter().filter(|(s, _)| *s == status).count();
+    let (new, changed) = (count("new"), count("changed"));
+    if new + changed == 0 {
+        return None;
+    }
+    let pending = statuses.iter().filter(|(_, pending)| *pending).count();
+    Some(format!(
+        "{} matched, {new} new, {changed} changed; {pending} pending review",
+        count("matched")
+    ))
 }
 
 fn counts(totals: &Totals, fail_on: &[String]) -> String {

@@ -95,7 +95,7 @@ pub fn content(suite: &Suite, reply: &Reply, judgement: &Judgement) -> String {
     match (suite.task, judgement) {
         (Task::Classify, Judgement::Label(label)) => {
             let label = label.map_or("<invalid>", |l| suite.labels[l].as_str());
-            format!("label: {label}\n\n{}", encode(&reply.output))
+            encode(&format!("label: {label}\n\n{}", reply.output))
         }
         _ => encode(&reply.output),
     }
@@ -125,7 +125,20 @@ pub fn check(
     let folder = std::path::absolute(folder(suite)).unwrap_or_else(|_| folder(suite));
     let file = folder.join(format!("{name}.snap"));
     let current = content(suite, reply, judgement);
-    let accepted = read_accepted(&file);
+    let accepted = match read_snapshot(&file) {
+        Ok(accepted) => accepted,
+        Err(error) => {
+            let error = Some(format!("the accepted snapshot cannot be read: {error}"));
+            return SnapshotCheck {
+                file,
+                accepted: None,
+                current,
+                passed: false,
+                pending: None,
+                error,
+            };
+        }
+    };
     let prompt = suite.prompt.render(&case.input, &case.vars);
     let mut model = suite.model.parameters();
     model["identity"] = suite.model.identity().into();
@@ -141,6 +154,7 @@ pub fn check(
     settings.set_info(&info);
     settings.set_description(format!("output of {}", suite.case_test_name(index)));
     settings.set_omit_expression(true);
+    settings.set_comparator(Box::new(Exact));
     let assertion_file =
         std::path::absolute(&case.source.file).unwrap_or_else(|_| case.source.file.clone());
 
@@ -165,12 +179,21 @@ pub fn check(
     let (passed, error) = match asserted {
         Ok(Ok(())) => (true, None),
         Ok(Err(error)) => (false, Some(error.to_string())),
-        Err(_panic) => (false, None),
+        // insta fails an assertion by panicking with this message; any other panic is insta
+        // unable to work (a bad INSTA_* value, a broken insta.yaml, a pending folder it refuses).
+        Err(panic) => {
+            let message = crate::provider::function::panic_message(&*panic);
+            let failed = message.starts_with("snapshot assertion for ");
+            (false, (!failed).then_some(message))
+        }
     };
-    // A pending file that holds this output: insta wrote it now, or an earlier run did.
+    // A pending file that holds this output: insta wrote it now, or an earlier run did. Also when
+    // insta let the case pass (INSTA_FORCE_PASS): the change still waits for review.
     let pending_file = review::pending_file(workspace, &file);
-    let pending = (!passed && read_accepted(&pending_file).as_deref() == Some(current.as_str()))
-        .then_some(pending_file);
+    let unchanged = accepted.as_deref() == Some(current.as_str());
+    let holds_this =
+        read_snapshot(&pending_file).ok().flatten().as_deref() == Some(current.as_str());
+    let pending = (!unchanged && holds_this).then_some(pending_file);
     SnapshotCheck {
         file,
         accepted,
@@ -181,29 +204,76 @@ pub fn check(
     }
 }
 
-/// The text of an accepted snapshot, if there is one.
-pub fn read_accepted(file: &Path) -> Option<String> {
-    let snapshot = insta::Snapshot::from_file(file).ok()?;
-    snapshot.as_text().map(|text| text.to_string())
+/// The text of a snapshot file: `None` if there is no such file, an error if it cannot be read
+/// as a snapshot.
+pub fn read_snapshot(file: &Path) -> Result<Option<String>, String> {
+    match std::fs::metadata(file) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("{}: {error}", file.display())),
+        Ok(_) => {}
+    }
+    let snapshot =
+        insta::Snapshot::from_file(file).map_err(|error| format!("{}: {error}", file.display()))?;
+    let text = snapshot
+        .as_text()
+        .ok_or_else(|| format!("{} is not a text snapshot", file.display()))?;
+    Ok(Some(text.to_string()))
 }
 
-/// The project root snapshots are relative to, for the CLI: `INSTA_WORKSPACE_ROOT` if set; the
-/// Cargo workspace around the current folder if there is one (so cargo-insta and evalgate agree);
-/// else the current folder.
-pub fn cli_workspace() -> PathBuf {
+/// Compares snapshot texts exactly. insta's default comparison falls back to a "legacy" one that
+/// ignores leading newlines and a leading `---` line; a model's output is compared whole.
+#[derive(Clone)]
+struct Exact;
+
+impl insta::Comparator for Exact {
+    fn matches(&self, reference: &insta::Snapshot, test: &insta::Snapshot) -> bool {
+        let text = |snapshot: &insta::Snapshot| snapshot.as_text().map(|t| t.to_string());
+        text(reference).is_some() && text(reference) == text(test)
+    }
+
+    fn dyn_clone(&self) -> Box<dyn insta::Comparator> {
+        Box::new(self.clone())
+    }
+}
+
+/// The project root snapshots are relative to, for the CLI, found from the suites (not from the
+/// current folder, so `source:` is the same wherever evalgate runs): `INSTA_WORKSPACE_ROOT` if
+/// set; the Cargo workspace around the suites if there is one (so cargo-insta and evalgate agree);
+/// else the nearest folder above them with `.git`, `insta.yaml` or `.config/insta.yaml`; else the
+/// current folder.
+pub fn cli_workspace(suite_paths: &[PathBuf]) -> PathBuf {
     if let Some(root) = std::env::var_os("INSTA_WORKSPACE_ROOT").filter(|r| !r.is_empty()) {
         return PathBuf::from(root);
     }
     let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    if here.ancestors().any(|dir| dir.join("Cargo.toml").is_file()) {
+    let start = suite_paths.first().map_or(here.clone(), |p| {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+        if p.is_dir() {
+            p
+        } else {
+            p.parent().map_or(here.clone(), Path::to_path_buf)
+        }
+    });
+    let marker = |dir: &Path| {
+        [".git", "insta.yaml", ".config/insta.yaml"]
+            .iter()
+            .any(|m| dir.join(m).exists())
+    };
+    if let Some(cargo_dir) = start
+        .ancestors()
+        .find(|dir| dir.join("Cargo.toml").is_file())
+    {
         let manifest_dir: &'static str =
-            Box::leak(here.to_string_lossy().into_owned().into_boxed_str());
+            Box::leak(cargo_dir.to_string_lossy().into_owned().into_boxed_str());
         return (*insta::_macro_support::get_cargo_workspace(
             insta::_macro_support::Workspace::DetectWithCargo(manifest_dir),
         ))
         .clone();
     }
-    here
+    start
+        .ancestors()
+        .find(|dir| marker(dir))
+        .map_or(here, Path::to_path_buf)
 }
 
 /// The project root for the harness: the Cargo workspace of the package under test, as insta's
@@ -218,8 +288,35 @@ pub fn harness_workspace() -> PathBuf {
             ))
             .clone()
         }
-        _ => cli_workspace(),
+        _ => cli_workspace(&[]),
     }
+}
+
+/// Checks the `INSTA_*` settings insta reads, so that a bad value is one clear error before
+/// anything runs rather than a failure of every case.
+pub fn check_insta_environment() -> Result<(), crate::Diagnostic> {
+    let allowed: [(&str, &[&str]); 4] = [
+        (
+            "INSTA_UPDATE",
+            &["auto", "always", "1", "new", "unseen", "no", "force"],
+        ),
+        ("INSTA_FORCE_PASS", &["0", "1"]),
+        ("INSTA_REQUIRE_FULL_MATCH", &["0", "1"]),
+        ("INSTA_OUTPUT", &["diff", "summary", "minimal", "none"]),
+    ];
+    for (name, values) in allowed {
+        let Some(value) = std::env::var_os(name) else {
+            continue;
+        };
+        let value = value.to_string_lossy();
+        if !value.is_empty() && !values.contains(&value.as_ref()) {
+            return Err(crate::Diagnostic::new(format!(
+                "{name}={value} is not a value insta knows"
+            ))
+            .hint(format!("use one of: {}", values.join(", "))));
+        }
+    }
+    Ok(())
 }
 
 /// Keeps insta quiet: evalgate shows the diff in its own failure message. Called once, before

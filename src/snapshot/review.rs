@@ -5,9 +5,11 @@
 //! A pending snapshot is a `.snap.new` insta wrote beside the accepted `.snap` (or under
 //! `INSTA_PENDING_DIR`). Accepting loads it with insta and saves it as the `.snap` (insta drops
 //! the fields only a pending file has), then removes it; rejecting removes it. An orphan is an
-//! accepted snapshot of a case that no longer exists (or no longer keeps snapshots).
+//! accepted snapshot of a case that no longer exists (or no longer keeps snapshots), found in
+//! any `snapshots/` folder under the suite paths, so the snapshots of a deleted suite are found
+//! too.
 
-use super::{folder, name};
+use super::{folder, name, read_snapshot};
 use crate::suite::Suite;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,60 +21,87 @@ pub struct Pending {
     pub file: PathBuf,
     /// The `.snap` it would become.
     pub accepted: PathBuf,
-    /// `<suite>::<case-id>` when a loaded case owns it.
-    pub test: Option<String>,
+    /// `<suite>::<case-id>`, read from the file's name.
+    pub test: String,
+    /// A loaded case owns it.
+    pub known: bool,
 }
 
-/// What `scan` found in the suites' snapshot folders.
+/// An accepted snapshot no case owns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Orphan {
+    pub file: PathBuf,
+    /// `<suite>::<case-id>`, read from the file's name.
+    pub test: String,
+}
+
+/// What `scan` found in the snapshot folders.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Scan {
     pub pending: Vec<Pending>,
-    /// Accepted snapshots no case owns.
-    pub orphans: Vec<PathBuf>,
+    pub orphans: Vec<Orphan>,
 }
 
 /// Where insta keeps the pending file of `snapshot`: beside it, or under `INSTA_PENDING_DIR` at
-/// the same path relative to the workspace.
+/// the same path relative to the workspace (compared as given, then canonicalised, as insta
+/// does).
 pub fn pending_file(workspace: &Path, snapshot: &Path) -> PathBuf {
     let beside = snapshot.with_extension("snap.new");
-    match std::env::var_os("INSTA_PENDING_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => match beside.strip_prefix(workspace) {
-            Ok(relative) => PathBuf::from(dir).join(relative),
-            Err(_) => beside,
-        },
-        None => beside,
+    let Some(dir) = std::env::var_os("INSTA_PENDING_DIR").filter(|d| !d.is_empty()) else {
+        return beside;
+    };
+    let relative = beside
+        .strip_prefix(workspace)
+        .map(Path::to_path_buf)
+        .or_else(|_| {
+            let workspace = std::fs::canonicalize(workspace).map_err(|_| ())?;
+            let parent = std::fs::canonicalize(beside.parent().ok_or(())?).map_err(|_| ())?;
+            let name = beside.file_name().ok_or(())?;
+            parent
+                .strip_prefix(&workspace)
+                .map(|p| p.join(name))
+                .map_err(|_| ())
+        });
+    match relative {
+        Ok(relative) => PathBuf::from(dir).join(relative),
+        Err(()) => beside,
     }
 }
 
-/// The pending snapshots and the orphans of the snapshot folders of these suites. `loaded_files`
-/// are every suite file that was loaded, to tell a deleted suite from one not asked for.
-pub fn scan(suites: &[Suite], workspace: &Path) -> Scan {
-    // Snapshot names each folder's suites own, and the suite names seen there.
-    let mut owned: BTreeMap<PathBuf, (HashSet<String>, HashSet<String>)> = BTreeMap::new();
-    let mut tests: BTreeMap<(PathBuf, String), String> = BTreeMap::new();
+/// `<suite>::<case-id>` from a snapshot file's stem `<suite>__<case-id>`.
+fn test_name(stem: &str) -> Option<String> {
+    let (suite, case) = stem.split_once("__")?;
+    Some(format!("{suite}::{case}"))
+}
+
+/// The pending snapshots and the orphans in the snapshot folders of these suites and in every
+/// `snapshots/` folder under `paths`. An unreadable folder is an error naming it.
+pub fn scan(suites: &[Suite], paths: &[PathBuf], workspace: &Path) -> Result<Scan, String> {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    // The snapshot names each folder's loaded suites keep, and the suite names loaded there.
+    let mut folders: BTreeMap<PathBuf, (HashSet<String>, HashSet<String>)> = BTreeMap::new();
     let mut loaded: HashSet<PathBuf> = HashSet::new();
     for suite in suites {
-        let folder = std::path::absolute(folder(suite)).unwrap_or_else(|_| folder(suite));
-        loaded.insert(std::path::absolute(&suite.file).unwrap_or_else(|_| suite.file.clone()));
-        let (names, suite_names) = owned.entry(folder.clone()).or_default();
-        suite_names.insert(suite.name.clone());
-        for (index, case) in suite.cases.iter().enumerate() {
-            let snapshot = name(suite, case);
-            tests.insert(
-                (folder.clone(), snapshot.clone()),
-                suite.case_test_name(index),
-            );
-            if suite.snapshot {
-                names.insert(snapshot);
+        loaded.insert(absolute(&suite.file));
+        let (kept, names) = folders.entry(absolute(&folder(suite))).or_default();
+        names.insert(suite.name.clone());
+        if suite.snapshot {
+            kept.extend(suite.cases.iter().map(|case| name(suite, case)));
+        }
+    }
+    for path in paths {
+        for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
+            if entry.file_type().is_dir() && entry.file_name() == "snapshots" {
+                folders.entry(absolute(entry.path())).or_default();
             }
         }
     }
     let mut scan = Scan::default();
-    let mut seen_pending = BTreeSet::new();
-    for (folder, (names, suite_names)) in &owned {
-        // Every suite file beside this folder was loaded: a snapshot of an unknown suite is an
-        // orphan. Otherwise only the loaded suites' snapshots are judged.
-        let whole_folder = folder
+    let mut seen = BTreeSet::new();
+    for (folder, (kept, names)) in &folders {
+        // Judge a snapshot of a suite that was not loaded only if every suite file beside the
+        // folder was loaded (the suite is gone, not merely left out of this command).
+        let whole = folder
             .parent()
             .and_then(|dir| std::fs::read_dir(dir).ok())
             .is_some_and(|entries| {
@@ -80,64 +109,75 @@ pub fn scan(suites: &[Suite], workspace: &Path) -> Scan {
                     .flatten()
                     .map(|e| e.path())
                     .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-                    .all(|p| loaded.contains(&std::path::absolute(&p).unwrap_or(p)))
+                    .all(|p| loaded.contains(&absolute(&p)))
             });
-        for path in files(folder) {
+        for path in files(folder)? {
             let file_name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             if let Some(stem) = file_name.strip_suffix(".snap.new") {
-                let accepted = folder.join(format!("{stem}.snap"));
-                let test = tests.get(&(folder.clone(), stem.to_string())).cloned();
-                if seen_pending.insert(path.clone()) {
+                let Some(test) = test_name(stem) else {
+                    continue;
+                };
+                if seen.insert(path.clone()) {
+                    let accepted = folder.join(format!("{stem}.snap"));
                     scan.pending.push(Pending {
                         file: path,
                         accepted,
                         test,
+                        known: kept.contains(stem),
                     });
                 }
             } else if let Some(stem) = file_name.strip_suffix(".snap") {
-                let Some((suite_name, _case)) = stem.split_once("__") else {
+                let Some((suite_name, _)) = stem.split_once("__") else {
                     continue;
                 };
-                let judged = suite_names.contains(suite_name) || whole_folder;
-                if judged && !names.contains(stem) {
-                    scan.orphans.push(path);
+                if (names.contains(suite_name) || whole) && !kept.contains(stem) {
+                    let test = test_name(stem).unwrap_or_default();
+                    scan.orphans.push(Orphan { file: path, test });
                 }
             }
         }
         // Pending files kept elsewhere by INSTA_PENDING_DIR.
-        for name in names {
-            let file = pending_file(workspace, &folder.join(format!("{name}.snap")));
-            if file.is_file() && seen_pending.insert(file.clone()) {
-                let accepted = folder.join(format!("{name}.snap"));
-                let test = tests.get(&(folder.clone(), name.clone())).cloned();
+        for stem in kept {
+            let accepted = folder.join(format!("{stem}.snap"));
+            let file = pending_file(workspace, &accepted);
+            if file.is_file() && seen.insert(file.clone()) {
+                let test = test_name(stem).unwrap_or_default();
                 scan.pending.push(Pending {
                     file,
                     accepted,
                     test,
+                    known: true,
                 });
             }
         }
     }
     scan.pending.sort_by(|a, b| a.file.cmp(&b.file));
-    scan.orphans.sort();
-    scan
+    scan.orphans.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(scan)
 }
 
-fn files(folder: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .collect()
-        })
-        .unwrap_or_default();
+/// The files of a snapshot folder; none if it does not exist, an error if it cannot be read.
+fn files(folder: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => {
+            return Err(format!(
+                "cannot read the snapshot folder {}: {error}",
+                folder.display()
+            ));
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
-    files
+    Ok(files)
 }
 
 /// Makes a pending snapshot the accepted one, through insta, and removes the pending file.
@@ -157,44 +197,29 @@ pub fn reject(pending: &Pending) -> Result<(), String> {
         .map_err(|error| format!("cannot remove {}: {error}", pending.file.display()))
 }
 
-/// The text of a pending snapshot, for a diff.
-pub fn pending_text(pending: &Pending) -> Option<String> {
-    super::read_accepted(&pending.file)
+/// The text of a pending snapshot.
+pub fn pending_text(pending: &Pending) -> Result<String, String> {
+    read_snapshot(&pending.file)?.ok_or_else(|| format!("{} is gone", pending.file.display()))
 }
 
-/// What a pending snapshot's metadata says about where it came from: insta's `info:` as YAML-ish
-/// lines (input, prompt, model), for the review screen.
-pub fn describe(pending: &Pending) -> Vec<(String, String)> {
-    let Ok(snapshot) = insta::Snapshot::from_file(&pending.file) else {
+/// The header of a pending snapshot as insta wrote it (source, description, and the `info:`
+/// with the input, the prompt and the model at the time of the run), for the review screen.
+pub fn header(pending: &Pending) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(&pending.file) else {
         return Vec::new();
     };
-    let metadata = snapshot.metadata();
-    let mut lines = Vec::new();
-    if let Some(source) = metadata.source() {
-        let line = metadata
-            .assertion_line()
-            .map_or(String::new(), |l| format!(":{l}"));
-        lines.push(("source".to_string(), format!("{source}{line}")));
-    }
-    if let Some(description) = metadata.description() {
-        lines.push(("description".to_string(), description.to_string()));
+    let mut lines = text.lines();
+    if lines.next() != Some("---") {
+        return Vec::new();
     }
     lines
+        .take_while(|line| *line != "---")
+        .filter(|line| !line.starts_with("assertion_line:"))
+        .map(str::to_string)
+        .collect()
 }
 
-/// Whether `test` is chosen by a filter: no filter, or the name contains it.
-pub fn chosen(pending: &Pending, filter: Option<&str>) -> bool {
-    match filter {
-        None => true,
-        Some(filter) => {
-            let name = pending.test.clone().unwrap_or_else(|| {
-                pending
-                    .file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            });
-            name.contains(filter)
-        }
-    }
+/// Whether a test name is chosen by a filter: no filter, or the name contains it.
+pub fn chosen(test: &str, filter: Option<&str>) -> bool {
+    filter.is_none_or(|filter| test.contains(filter))
 }

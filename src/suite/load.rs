@@ -333,7 +333,9 @@ impl Check<'_> {
                     if !valid_suite_name(&name) {
                         self.error(
                             span,
-                            format!("suite name `{name}` may hold only a-z, 0-9, `_` and `-`"),
+                            format!(
+                                "suite name `{name}` may hold only a-z, 0-9, `_` and `-` (not `__`)"
+                            ),
                         )
                         .hint(format!(
                             "for example name = \"{}\"",
@@ -798,10 +800,10 @@ impl Check<'_> {
                     if !valid_case_id(&id) {
                         self.problems.push(
                             Diagnostic::new(format!(
-                                "case id `{id}` may hold only letters, digits, `_`, `-` and `.`"
+                                "case id `{id}` may hold only letters, digits, `_`, `-` and `.` (not `__`)"
                             ))
                             .at(id_at)
-                            .hint("ids become parts of test names"),
+                            .hint("ids become parts of test names and of snapshot file names, <suite>__<id>.snap"),
                         );
                     }
                     id
@@ -912,8 +914,10 @@ impl Check<'_> {
     }
 }
 
+/// `__` is left out of names: it joins suite and case in snapshot file names.
 fn valid_suite_name(name: &str) -> bool {
     !name.is_empty()
+        && !name.contains("__")
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
@@ -940,6 +944,7 @@ fn suggest_suite_name(name: &str) -> String {
 
 fn valid_case_id(id: &str) -> bool {
     !id.is_empty()
+        && !id.contains("__")
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
