@@ -5,6 +5,7 @@
 //!   `zero_division=0`.
 
 pub mod classification;
+pub mod translation;
 
 pub use classification::{
     ClassificationMetrics, Confusion, LabelScores, Scores, classification_metrics,
