@@ -3,8 +3,10 @@
 //! - [`classification`]: confusion matrix, accuracy and precision / recall / F1 (per label,
 //!   micro, macro, weighted, binary), bit-for-bit identical to scikit-learn with
 //!   `zero_division=0`.
+//! - [`translation`]: machine translation metrics (TER), identical to sacreBLEU 2.6.0.
 
 pub mod classification;
+pub mod translation;
 
 pub use classification::{
     ClassificationMetrics, Confusion, LabelScores, Scores, classification_metrics,
