@@ -3,10 +3,11 @@
 //! - [`bleu`]: corpus and sentence BLEU (`13a` tokenizer, `exp` smoothing, case-sensitive,
 //!   n-grams up to 4), with the statistics sacreBLEU reports and its signatures.
 //! - [`chrf`]: corpus and sentence chrF and chrF++ (character order 6, β = 2, word order 0 or 2).
+//! - [`ter`]: corpus and sentence TER (tercom tokenizer, case-insensitive, with shifts).
 //! - [`mod@tokenize_13a`]: the `13a` tokenizer on its own.
 //!
-//! `tests/sacrebleu_oracle.rs` checks every value against fixtures computed by sacreBLEU itself
-//! (`tests/fixtures/sacrebleu/`).
+//! `tests/sacrebleu_oracle.rs` (BLEU, chrF) and `tests/ter_oracle.rs` (TER) check every value
+//! against fixtures computed by sacreBLEU itself (`tests/fixtures/sacrebleu/`).
 //!
 //! # References: per hypothesis here, streams in sacreBLEU
 //!
@@ -51,9 +52,10 @@
 pub mod bleu;
 pub mod chrf;
 mod common;
+pub mod ter;
 pub mod tokenize_13a;
-// `pub mod ter;` goes here, with `ter.rs` (TER is written separately).
 
 pub use bleu::{BleuScore, bleu_signature, corpus_bleu, sentence_bleu, sentence_bleu_signature};
 pub use chrf::{chrf_signature, corpus_chrf, sentence_chrf};
+pub use ter::{TerScore, corpus_ter, sentence_ter, ter_signature};
 pub use tokenize_13a::tokenize_13a;
