@@ -45,6 +45,14 @@ pub fn inline(expected: &str, actual: &str) -> String {
     lines.join("\n")
 }
 
+/// A diff (or any text) indented by four spaces, to sit under the line that introduces it.
+pub fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A word diff, merging runs of the same change so `[-a b-]{+c d+}` reads as one edit.
 fn words(expected: &str, actual: &str) -> String {
     let diff = TextDiff::from_unicode_words(expected, actual);

@@ -1,15 +1,57 @@
-//! Judging one output: the label a classify output names, the checks a generate output passes.
+//! Judging one output: the label a classify output names, the checks a generate or translate
+//! output passes, and how close it is to the case's references.
 
-use crate::suite::{Case, Checks, Suite, Task};
+use crate::metrics::translation;
+use crate::suite::{Case, Checks, Suite, Task, number};
 use regex::Regex;
 
 /// What a case's output amounts to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Judgement {
     /// classify: the label the output names, or `None` for `<invalid>`.
     Label(Option<usize>),
-    /// generate: the checks that failed (none means the case passed).
-    Checks(Vec<CheckFailure>),
+    /// generate and translate: the checks that failed (none means the case passed), and the
+    /// output's sentence scores when the case has references.
+    Checks {
+        failed: Vec<CheckFailure>,
+        similarity: Option<Similarity>,
+    },
+}
+
+/// How close an output is to a case's references, in sacreBLEU's sentence scores (0 to 100).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Similarity {
+    /// Sentence chrF against all the references.
+    pub chrf: f64,
+    /// Sentence BLEU (effective order) against all the references.
+    pub bleu: f64,
+    /// Index of the reference closest to the output: the highest chrF against it alone.
+    pub closest: usize,
+}
+
+impl Similarity {
+    pub fn of(output: &str, references: &[String]) -> Similarity {
+        let references: Vec<&str> = references.iter().map(String::as_str).collect();
+        let closest = if references.len() > 1 {
+            let scores = references
+                .iter()
+                .map(|reference| translation::sentence_chrf(output, &[reference], 0));
+            let mut best = (0, f64::NEG_INFINITY);
+            for (index, score) in scores.enumerate() {
+                if score > best.1 {
+                    best = (index, score);
+                }
+            }
+            best.0
+        } else {
+            0
+        };
+        Similarity {
+            chrf: translation::sentence_chrf(output, &references, 0),
+            bleu: translation::sentence_bleu(output, &references).score,
+            closest,
+        }
+    }
 }
 
 /// A generate check that did not hold.
@@ -25,7 +67,7 @@ impl Judgement {
     pub fn passed(&self, case: &Case) -> bool {
         match self {
             Judgement::Label(predicted) => predicted.is_some() && *predicted == case.expected,
-            Judgement::Checks(failed) => failed.is_empty(),
+            Judgement::Checks { failed, .. } => failed.is_empty(),
         }
     }
 }
@@ -37,8 +79,47 @@ pub fn judge(suite: &Suite, case: &Case, output: &str) -> Judgement {
             &suite.labels,
             suite.label_pattern.as_ref(),
         )),
-        Task::Generate => Judgement::Checks(check(&case.checks, output)),
+        Task::Generate | Task::Translate => {
+            let similarity =
+                (!case.references.is_empty()).then(|| Similarity::of(output, &case.references));
+            let mut failed = check(&case.checks, output);
+            if let Some(similarity) = &similarity {
+                failed.extend(check_similarity(&case.checks, similarity, case));
+            }
+            Judgement::Checks { failed, similarity }
+        }
     }
+}
+
+/// `min_chrf` and `min_bleu` against the output's sentence scores.
+fn check_similarity(checks: &Checks, similarity: &Similarity, case: &Case) -> Vec<CheckFailure> {
+    let scores = [
+        ("min_chrf", "chrF", checks.min_chrf, similarity.chrf),
+        ("min_bleu", "BLEU", checks.min_bleu, similarity.bleu),
+    ];
+    let against = if case.references.len() > 1 {
+        format!("its {} references", case.references.len())
+    } else {
+        "the reference".to_string()
+    };
+    scores
+        .into_iter()
+        .filter_map(|(key, metric, floor, score)| {
+            let floor = floor?;
+            (score < floor).then(|| CheckFailure {
+                check: format!("{key} {}", number(floor)),
+                detail: format!(
+                    "sentence {metric} against {against} is {}, below {}",
+                    crate::suite::Bound {
+                        min: Some(floor),
+                        max: None
+                    }
+                    .show_value(score),
+                    number(floor)
+                ),
+            })
+        })
+        .collect()
 }
 
 /// The label an output names: the `label_pattern` group if there is one, then trimmed and
@@ -94,7 +175,7 @@ pub fn check(checks: &Checks, output: &str) -> Vec<CheckFailure> {
             check: "equals".to_string(),
             detail: format!(
                 "the output differs from the expected text:\n{}",
-                indent(&crate::diff::inline(expected.trim(), output.trim()))
+                crate::diff::indent(&crate::diff::inline(expected.trim(), output.trim()))
             ),
         });
     }
@@ -141,13 +222,6 @@ pub fn check(checks: &Checks, output: &str) -> Vec<CheckFailure> {
         });
     }
     failed
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]
@@ -202,6 +276,7 @@ mod tests {
             regex: Some(Regex::new(r"^\w+$").unwrap()),
             max_chars: Some(5),
             json: true,
+            ..Checks::default()
         };
         let failed = check(&checks, "London, UK");
         let names: Vec<_> = failed.iter().map(|f| f.check.as_str()).collect();

@@ -69,6 +69,10 @@ pub struct SuiteResults {
     pub metrics: BTreeMap<String, f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub confusion_matrix: Option<ConfusionMatrix>,
+    /// translate: sacreBLEU's signature of each corpus metric (`bleu`, `chrf`, `chrf_pp`, `ter`),
+    /// which says how its value was computed, so it can be compared with other tools' numbers.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub signatures: BTreeMap<String, String>,
     pub floors: Vec<FloorResult>,
     pub cases: Vec<CaseResult>,
 }
@@ -116,6 +120,9 @@ pub struct CaseResult {
     pub input: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub expected: Option<String>,
+    /// translate, and generate cases with `min_chrf` / `min_bleu`: the reference texts.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub references: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub tags: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
@@ -131,6 +138,9 @@ pub struct CaseResult {
     pub predicted: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub failed_checks: Vec<FailedCheck>,
+    /// The output's sentence scores against the references.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub similarity: Option<SimilarityResult>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -167,6 +177,17 @@ pub struct SnapshotResult {
     /// The pending `.snap.new` holding this output, if there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pending: Option<String>,
+}
+
+/// sacreBLEU's sentence scores (0 to 100) of an output against its case's references.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimilarityResult {
+    /// Sentence chrF (`sacrebleu.sentence_chrf`).
+    pub chrf: f64,
+    /// Sentence BLEU with effective order (`sacrebleu.sentence_bleu`).
+    pub bleu: f64,
+    /// 0-based index of the reference closest to the output (highest chrF against it alone).
+    pub closest_reference: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -282,6 +303,7 @@ impl RunResults {
                 cases_summary: summary,
                 metrics_cases: metrics.cases,
                 metrics: metrics.values,
+                signatures: metrics.signatures,
                 confusion_matrix: confusion.map(|matrix| ConfusionMatrix {
                     labels: matrix.labels().to_vec(),
                     predicted: matrix
@@ -340,15 +362,16 @@ fn case_result(
     let suite = session.suite(s);
     let case = &suite.cases[c];
     let answer = outcome.and_then(CaseOutcome::answer);
-    let (predicted, failed_checks) = match answer.map(|a| &a.judgement) {
+    let (predicted, failed_checks, similarity) = match answer.map(|a| &a.judgement) {
         Some(Judgement::Label(p)) => (
             Some(
                 p.map_or("<invalid>", |p| suite.labels[p].as_str())
                     .to_string(),
             ),
             Vec::new(),
+            None,
         ),
-        Some(Judgement::Checks(failed)) => (
+        Some(Judgement::Checks { failed, similarity }) => (
             None,
             failed
                 .iter()
@@ -357,8 +380,13 @@ fn case_result(
                     detail: f.detail.clone(),
                 })
                 .collect(),
+            similarity.as_ref().map(|s| SimilarityResult {
+                chrf: s.chrf,
+                bleu: s.bleu,
+                closest_reference: s.closest,
+            }),
         ),
-        None => (None, Vec::new()),
+        None => (None, Vec::new(), None),
     };
     CaseResult {
         id: case.id.clone(),
@@ -367,6 +395,7 @@ fn case_result(
         line: case.source.line,
         input: case.input.clone(),
         expected: case.expected.map(|e| suite.labels[e].clone()),
+        references: case.references.clone(),
         tags: case.tags.clone(),
         vars: case.vars.clone(),
         prompt: suite.prompt.render(&case.input, &case.vars),
@@ -377,6 +406,7 @@ fn case_result(
         output: answer.map(|a| a.output().to_string()),
         predicted,
         failed_checks,
+        similarity,
         error: outcome
             .and_then(|o| o.result.as_ref().err())
             .map(|e| e.to_string()),

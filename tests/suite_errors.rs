@@ -60,6 +60,14 @@ error_kinds!(
     several_problems,
     unknown_task_still_checks_cases,
     openai_keys,
+    translate_without_reference,
+    reference_and_references,
+    sentence_score_out_of_range,
+    translate_floors,
+    reference_without_check,
+    reference_on_classify,
+    translate_cases_file_fields,
+    translate_csv_references,
 );
 
 #[test]

@@ -1,13 +1,13 @@
 //! From case outcomes to a suite's metrics (by their `[floors]` names) and floor verdicts.
 //!
-//! Quality metrics (accuracy, precision, recall, F1, pass_rate) count the cases whose model call
-//! produced an output; cases whose call failed count only in `error_rate` and fail as tests of
+//! Quality metrics (accuracy, precision, recall, F1, pass_rate, BLEU, chrF, TER) count the cases
+//! whose model call produced an output; cases whose call failed count only in `error_rate` and fail as tests of
 //! their own. Latency metrics count every call made, failed ones included: a timeout is latency.
 //! `tokens_total` sums the usage the provider reported, replayed answers included.
 
 use super::CaseOutcome;
 use crate::judge::Judgement;
-use crate::metrics::{Confusion, classification_metrics};
+use crate::metrics::{Confusion, classification_metrics, translation};
 use crate::suite::{Floor, Suite, Task};
 use std::collections::BTreeMap;
 
@@ -22,6 +22,8 @@ pub struct SuiteMetrics {
     pub values: BTreeMap<String, f64>,
     /// classify: rows are expected labels, columns predicted labels then `<invalid>`.
     pub confusion: Option<Confusion>,
+    /// translate: sacreBLEU's signature of each corpus metric, by metric name.
+    pub signatures: BTreeMap<String, String>,
 }
 
 impl SuiteMetrics {
@@ -51,6 +53,7 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
     let mut values = BTreeMap::new();
     let answered = outcomes.iter().filter(|(_, o)| o.result.is_ok()).count();
     let mut confusion = None;
+    let mut signatures = BTreeMap::new();
     if !outcomes.is_empty() {
         let errors = outcomes.len() - answered;
         values.insert(
@@ -88,7 +91,10 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
             }
             confusion = Some(matrix);
         }
-        Task::Generate => {
+        Task::Generate | Task::Translate => {
+            if suite.task == Task::Translate && answered > 0 {
+                signatures = insert_translation(&mut values, suite, outcomes);
+            }
             if answered > 0 {
                 let passed = outcomes
                     .iter()
@@ -106,7 +112,52 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
         answered,
         values,
         confusion,
+        signatures,
     }
+}
+
+/// sacreBLEU's corpus BLEU, chrF, chrF++ and TER over the answered cases, with defaults; returns
+/// their signatures.
+fn insert_translation(
+    values: &mut BTreeMap<String, f64>,
+    suite: &Suite,
+    outcomes: &[(usize, &CaseOutcome)],
+) -> BTreeMap<String, String> {
+    let (hypotheses, references): (Vec<&str>, Vec<Vec<&str>>) = outcomes
+        .iter()
+        .filter_map(|(case, outcome)| {
+            let references = suite.cases[*case].references.iter().map(String::as_str);
+            Some((outcome.answer()?.output(), references.collect()))
+        })
+        .unzip();
+    let scores = [
+        (
+            "bleu",
+            translation::corpus_bleu(&hypotheses, &references).score,
+            translation::bleu_signature(&references),
+        ),
+        (
+            "chrf",
+            translation::corpus_chrf(&hypotheses, &references, 0),
+            translation::chrf_signature(&references, 0),
+        ),
+        (
+            "chrf_pp",
+            translation::corpus_chrf(&hypotheses, &references, 2),
+            translation::chrf_signature(&references, 2),
+        ),
+        (
+            "ter",
+            translation::corpus_ter(&hypotheses, &references).score,
+            translation::ter_signature(&references),
+        ),
+    ];
+    let mut signatures = BTreeMap::new();
+    for (name, score, signature) in scores {
+        values.insert(name.to_string(), score);
+        signatures.insert(name.to_string(), signature);
+    }
+    signatures
 }
 
 fn insert_classification(values: &mut BTreeMap<String, f64>, suite: &Suite, matrix: &Confusion) {

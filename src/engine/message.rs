@@ -5,10 +5,10 @@
 //! the command that re-runs exactly that case. A floor message gives the metric, its value, the
 //! bound, and the cases that pulled it down.
 
-use super::{CaseOutcome, Evaluation, Verdict};
-use crate::judge::Judgement;
+use super::{Answer, CaseOutcome, Evaluation, Verdict};
+use crate::judge::{Judgement, Similarity};
 use crate::snapshot::SnapshotCheck;
-use crate::suite::{Metric, Score, SourceLine, Suite, number};
+use crate::suite::{Case, Metric, Score, SourceLine, Suite, number};
 use std::fmt::Write;
 
 /// How many offending cases a floor message lists.
@@ -109,14 +109,19 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
                 );
                 let _ = writeln!(text, "output:   {}", quoted(answer.output()));
             }
-            Judgement::Checks(failed) => {
+            Judgement::Checks { failed, similarity } => {
                 let total = case.checks_count();
                 let _ = writeln!(text, "{} of {total} checks failed:", failed.len());
                 for failure in failed {
                     let _ = writeln!(text, "  ✗ {}: {}", failure.check, failure.detail);
                 }
-                let _ = writeln!(text, "output:");
-                let _ = writeln!(text, "{}", block(answer.output()));
+                match similarity {
+                    Some(similarity) => against_reference(&mut text, case, similarity, answer),
+                    None => {
+                        let _ = writeln!(text, "output:");
+                        let _ = writeln!(text, "{}", block(answer.output()));
+                    }
+                }
             }
         },
         (Ok(_), _) => {}
@@ -140,6 +145,49 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
     footer(text, "case", &case.source, &rerun)
 }
 
+/// The output against the closest of the case's references, with an inline diff and the
+/// output's sentence scores.
+fn against_reference(text: &mut String, case: &Case, similarity: &Similarity, answer: &Answer) {
+    let reference = &case.references[similarity.closest];
+    let output = answer.output().trim();
+    let which = if case.references.len() > 1 {
+        format!(
+            " (the closest of {}: number {})",
+            case.references.len(),
+            similarity.closest + 1
+        )
+    } else {
+        String::new()
+    };
+    let single_line = !reference.contains('\n') && !output.contains('\n');
+    if single_line {
+        let _ = writeln!(text, "reference: {}{which}", quoted(reference));
+        let _ = writeln!(text, "output:    {}", quoted(output));
+        let _ = writeln!(
+            text,
+            "diff:      {}",
+            crate::diff::inline(reference, output)
+        );
+    } else {
+        let _ = writeln!(text, "reference{which}:");
+        let _ = writeln!(text, "{}", block(reference));
+        let _ = writeln!(text, "output:");
+        let _ = writeln!(text, "{}", block(output));
+        let _ = writeln!(text, "diff:");
+        let _ = writeln!(
+            text,
+            "{}",
+            crate::diff::indent(&crate::diff::inline(reference, output))
+        );
+    }
+    let _ = writeln!(
+        text,
+        "scores:    sentence chrF {}, sentence BLEU {}",
+        number(similarity.chrf),
+        number(similarity.bleu)
+    );
+}
+
 /// What is wrong with a case's snapshot: new or changed (with the diff), whether a pending
 /// snapshot was written, and how to review it.
 fn snapshot_failure(text: &mut String, snapshot: &SnapshotCheck, repro: &Repro) {
@@ -159,14 +207,7 @@ fn snapshot_failure(text: &mut String, snapshot: &SnapshotCheck, repro: &Repro) 
                 "snapshot: the output changed from the accepted {file}:"
             );
             let diff = crate::diff::inline(accepted, &snapshot.current);
-            let _ = writeln!(
-                text,
-                "{}",
-                diff.lines()
-                    .map(|l| format!("    {l}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
+            let _ = writeln!(text, "{}", crate::diff::indent(&diff));
         }
     }
     match &snapshot.pending {
@@ -294,7 +335,7 @@ fn offenders(
             let lines = outcomes
                 .iter()
                 .filter_map(|(case, o)| match o.answer().map(|a| &a.judgement) {
-                    Some(Judgement::Checks(failed)) if !failed.is_empty() => Some(format!(
+                    Some(Judgement::Checks { failed, .. }) if !failed.is_empty() => Some(format!(
                         "{}  {}: {}",
                         name(*case),
                         failed[0].check,
@@ -304,6 +345,48 @@ fn offenders(
                 })
                 .collect();
             ("cases failed their checks".to_string(), lines)
+        }
+        Metric::Bleu | Metric::Chrf | Metric::ChrfPlusPlus | Metric::Ter => {
+            let (score_name, by_bleu) = if metric == Metric::Bleu {
+                ("BLEU", true)
+            } else {
+                ("chrF", false)
+            };
+            let mut scored: Vec<(usize, f64, &str)> = outcomes
+                .iter()
+                .filter_map(|(case, o)| {
+                    let answer = o.answer()?;
+                    let Judgement::Checks {
+                        similarity: Some(similarity),
+                        ..
+                    } = &answer.judgement
+                    else {
+                        return None;
+                    };
+                    let score = if by_bleu {
+                        similarity.bleu
+                    } else {
+                        similarity.chrf
+                    };
+                    Some((*case, score, answer.output()))
+                })
+                .collect();
+            scored.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let lines = scored
+                .iter()
+                .map(|(case, score, output)| {
+                    format!(
+                        "{}  {score_name} {}  {}",
+                        name(*case),
+                        number(*score),
+                        quoted_short(output)
+                    )
+                })
+                .collect();
+            (
+                format!("cases by sentence {score_name}, lowest first"),
+                lines,
+            )
         }
         Metric::Support { .. } => (String::new(), Vec::new()),
         _ => {

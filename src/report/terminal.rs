@@ -47,6 +47,9 @@ pub fn render(results: &RunResults) -> String {
         if let Some(line) = snapshots(suite) {
             let _ = writeln!(out, "  snaps  {line}");
         }
+        if let Some(line) = translation_scores(suite) {
+            let _ = writeln!(out, "  score  {line}");
+        }
         let width = suite
             .floors
             .iter()
@@ -110,6 +113,24 @@ fn snapshots(suite: &crate::results::SuiteResults) -> Option<String> {
         "{} matched, {new} new, {changed} changed; {pending} pending review",
         count("matched")
     ))
+}
+
+/// translate: the corpus scores, sacreBLEU's names and scale.
+fn translation_scores(suite: &crate::results::SuiteResults) -> Option<String> {
+    let scores: Vec<String> = [
+        ("bleu", "BLEU"),
+        ("chrf", "chrF"),
+        ("chrf_pp", "chrF++"),
+        ("ter", "TER"),
+    ]
+    .into_iter()
+    .filter(|(metric, _)| suite.signatures.contains_key(*metric))
+    .filter_map(|(metric, shown)| {
+        let value = suite.metrics.get(metric)?;
+        Some(format!("{shown} {}", crate::suite::number(*value)))
+    })
+    .collect();
+    (!scores.is_empty()).then(|| scores.join(" · "))
 }
 
 fn counts(totals: &Totals, fail_on: &[String]) -> String {

@@ -108,6 +108,8 @@ struct Info<'a> {
     prompt: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     expected: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    references: &'a [String],
     model: serde_json::Value,
 }
 
@@ -146,6 +148,7 @@ pub fn check(
         input: &case.input,
         prompt: &prompt,
         expected: case.expected.map(|e| suite.labels[e].as_str()),
+        references: &case.references,
         model,
     };
     let mut settings = insta::Settings::clone_current();

@@ -1,7 +1,9 @@
 //! Cases files: JSONL (one object per line) and CSV (a header row), beside a suite's inline cases.
 //!
-//! Known fields are `id`, `input`, `expected` and `tags` (a JSON array, or `;`-separated in CSV);
-//! every other field becomes a template var. Rows keep their line number for messages.
+//! Known fields are `id`, `input`, `expected`, `tags` (a JSON array, or `;`-separated in CSV),
+//! `reference` (JSONL: or `references`, an array; CSV: the column repeated once per reference),
+//! `min_chrf` and `min_bleu`; every other field becomes a template var. Rows keep their line
+//! number for messages.
 
 use crate::diagnostic::{Diagnostic, Location, MAX_PROBLEMS_SHOWN, capped};
 use std::collections::BTreeMap;
@@ -14,6 +16,9 @@ pub struct Row {
     pub id: Option<String>,
     pub input: Option<String>,
     pub expected: Option<String>,
+    pub references: Vec<String>,
+    pub min_chrf: Option<f64>,
+    pub min_bleu: Option<f64>,
     pub tags: Vec<String>,
     pub vars: BTreeMap<String, String>,
 }
@@ -105,15 +110,38 @@ fn read_jsonl(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
             }
         };
         let mut row = Row::new(row_location());
+        if object.contains_key("reference") && object.contains_key("references") {
+            problems.push(both_references(row_location()));
+        }
         for (key, value) in object {
             let text = match (key.as_str(), value) {
-                ("tags", serde_json::Value::Array(items)) => {
+                (list @ ("tags" | "references"), serde_json::Value::Array(items)) => {
+                    if list == "references" && items.is_empty() {
+                        problems.push(
+                            Diagnostic::new("field `references` is empty")
+                                .at(row_location())
+                                .hint("give at least one reference translation"),
+                        );
+                    }
                     for item in items {
                         match item {
-                            serde_json::Value::String(tag) => row.tags.push(tag),
-                            other => problems.push(field_error(row_location(), "tags", &other)),
+                            serde_json::Value::String(text) if list == "tags" => {
+                                row.tags.push(text)
+                            }
+                            serde_json::Value::String(text) => row.references.push(text),
+                            other => problems.push(
+                                Diagnostic::new(format!(
+                                    "every item of `{list}` must be a string, found a JSON {}",
+                                    json_kind(&other)
+                                ))
+                                .at(row_location()),
+                            ),
                         }
                     }
+                    continue;
+                }
+                ("references", other) => {
+                    problems.push(field_error(row_location(), "references", &other));
                     continue;
                 }
                 (_, serde_json::Value::Null) => continue,
@@ -138,16 +166,23 @@ fn read_jsonl(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
 }
 
 fn field_error(location: Location, key: &str, value: &serde_json::Value) -> Diagnostic {
-    let wanted = if key == "tags" {
-        "an array of strings"
-    } else {
-        "a string, number or boolean"
+    let wanted = match key {
+        "tags" | "references" => "an array of strings",
+        "reference" => "a string",
+        "min_chrf" | "min_bleu" => "a number",
+        _ => "a string, number or boolean",
     };
     Diagnostic::new(format!(
         "field `{key}` must be {wanted}, found a JSON {}",
         json_kind(value)
     ))
     .at(location)
+}
+
+fn both_references(location: Location) -> Diagnostic {
+    Diagnostic::new("the row has both `reference` and `references`")
+        .at(location)
+        .hint("put every reference in `references`: [\"...\", \"...\"]")
 }
 
 fn json_kind(value: &serde_json::Value) -> &'static str {
@@ -168,6 +203,9 @@ impl Row {
             id: None,
             input: None,
             expected: None,
+            references: Vec::new(),
+            min_chrf: None,
+            min_bleu: None,
             tags: Vec::new(),
             vars: BTreeMap::new(),
         }
@@ -186,13 +224,35 @@ impl Row {
                     .map(String::from)
                     .collect()
             }
-            "reference" | "references" => problems.push(
-                Diagnostic::new(format!(
-                    "field `{key}` is for translate suites, which this version cannot run"
-                ))
-                .at(self.location.clone())
-                .hint("remove the field, or rename it to make it a template var"),
+            "reference" => self.references.push(value),
+            "references" => problems.push(
+                Diagnostic::new("a CSV cases file cannot hold a list in `references`")
+                    .at(self.location.clone())
+                    .hint("name the column `reference`, and repeat it once per reference"),
             ),
+            "min_chrf" | "min_bleu" => {
+                let parsed = value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| (0.0..=100.0).contains(n));
+                match parsed {
+                    Some(score) => {
+                        if key == "min_chrf" {
+                            self.min_chrf = Some(score);
+                        } else {
+                            self.min_bleu = Some(score);
+                        }
+                    }
+                    None => problems.push(
+                        Diagnostic::new(format!(
+                            "field `{key}` must be a number from 0 to 100, found {value:?}"
+                        ))
+                        .at(self.location.clone())
+                        .hint("sentence scores use sacreBLEU's scale: 100 is identical to a reference"),
+                    ),
+                }
+            }
             _ => {
                 self.vars.insert(key, value);
             }
@@ -244,7 +304,10 @@ fn read_csv(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
         let mut row = Row::new(at_line(number));
         for (header, value) in headers.iter().zip(record.iter()) {
             let header = header.trim();
-            let known_and_empty = matches!(header, "id" | "expected" | "tags") && value.is_empty();
+            let known_and_empty = matches!(
+                header,
+                "id" | "expected" | "tags" | "reference" | "min_chrf" | "min_bleu"
+            ) && value.is_empty();
             if !known_and_empty {
                 row.assign(header.to_string(), value.to_string(), &mut problems);
             }
@@ -292,6 +355,25 @@ mod tests {
         assert_eq!(rows[0].vars["lang"], "en");
         assert_eq!(rows[0].vars["n"], "3");
         assert_eq!(rows[1].location.line, 3);
+    }
+
+    #[test]
+    fn references_come_as_a_jsonl_list_or_repeated_csv_columns() {
+        let jsonl = "{\"input\":\"Yes.\",\"references\":[\"Oui.\",\"Si.\"],\"min_chrf\":40}\n\
+                     {\"input\":\"No.\",\"reference\":\"Non.\",\"min_bleu\":\"12.5\"}\n";
+        let rows = read_jsonl(jsonl, Path::new("c.jsonl")).unwrap();
+        assert_eq!(rows[0].references, ["Oui.", "Si."]);
+        assert_eq!(rows[0].min_chrf, Some(40.0));
+        assert_eq!(rows[1].references, ["Non."]);
+        assert_eq!(rows[1].min_bleu, Some(12.5));
+        assert!(rows[1].vars.is_empty(), "known fields are not vars");
+
+        let csv = "id,input,reference,reference,min_chrf\na,Hi,Salut,Bonjour,30\nb,Yes,Oui,,\n";
+        let rows = read_csv(csv, Path::new("c.csv")).unwrap();
+        assert_eq!(rows[0].references, ["Salut", "Bonjour"]);
+        assert_eq!(rows[0].min_chrf, Some(30.0));
+        assert_eq!(rows[1].references, ["Oui"], "an empty cell is no reference");
+        assert_eq!(rows[1].min_chrf, None);
     }
 
     #[test]

@@ -125,6 +125,11 @@ pub enum Metric {
     /// `precision`, `recall`, `f1` of the suite's `positive_label`.
     Binary(Score),
     PassRate,
+    /// translate: sacreBLEU's corpus BLEU, chrF, chrF++ and TER, on its 0 to 100 scale.
+    Bleu,
+    Chrf,
+    ChrfPlusPlus,
+    Ter,
     ErrorRate,
     LatencyP50,
     LatencyP95,
@@ -137,6 +142,8 @@ pub enum Metric {
 pub enum Scale {
     /// 0 to 1.
     Proportion,
+    /// 0 to 100, as sacreBLEU reports BLEU and chrF.
+    Points,
     /// 0 and up.
     Count,
 }
@@ -163,7 +170,11 @@ impl Metric {
             "latency_p95_ms" => Metric::LatencyP95,
             "latency_max_ms" => Metric::LatencyMax,
             "tokens_total" => Metric::TokensTotal,
-            "pass_rate" if task == Task::Generate => Metric::PassRate,
+            "pass_rate" if task.has_checks() => Metric::PassRate,
+            "bleu" if task == Task::Translate => Metric::Bleu,
+            "chrf" if task == Task::Translate => Metric::Chrf,
+            "chrf_pp" if task == Task::Translate => Metric::ChrfPlusPlus,
+            "ter" if task == Task::Translate => Metric::Ter,
             _ if task != Task::Classify => return None,
             "accuracy" => Metric::Accuracy,
             "precision" | "recall" | "f1" => {
@@ -215,6 +226,11 @@ impl Metric {
                 }
             }
             Task::Generate => names.push("pass_rate".to_string()),
+            Task::Translate => names.extend(
+                ["bleu", "chrf", "chrf_pp", "ter", "pass_rate"]
+                    .iter()
+                    .map(|s| s.to_string()),
+            ),
         }
         names.extend(COMMON.iter().map(|s| s.to_string()));
         names
@@ -226,7 +242,9 @@ impl Metric {
             | Metric::LatencyP50
             | Metric::LatencyP95
             | Metric::LatencyMax
-            | Metric::TokensTotal => Scale::Count,
+            | Metric::TokensTotal
+            | Metric::Ter => Scale::Count,
+            Metric::Bleu | Metric::Chrf | Metric::ChrfPlusPlus => Scale::Points,
             _ => Scale::Proportion,
         }
     }
@@ -240,6 +258,7 @@ impl Metric {
                 | Metric::LatencyP95
                 | Metric::LatencyMax
                 | Metric::TokensTotal
+                | Metric::Ter
         )
     }
 }
@@ -256,7 +275,7 @@ mod tests {
 
     #[test]
     fn parses_every_known_name_back() {
-        for task in [Task::Classify, Task::Generate] {
+        for task in [Task::Classify, Task::Generate, Task::Translate] {
             for name in Metric::known_names(task, &labels(), Some(2)) {
                 assert!(
                     Metric::parse(&name, task, &labels(), Some(2)).is_some(),
@@ -290,6 +309,11 @@ mod tests {
         assert_eq!(parse("recall.nope"), None);
         assert_eq!(parse("f1"), None, "binary metrics need a positive_label");
         assert_eq!(parse("pass_rate"), None, "pass_rate belongs to generate");
+        assert_eq!(parse("bleu"), None, "bleu belongs to translate");
+        let translate = |n| Metric::parse(n, Task::Translate, &[], None);
+        assert_eq!(translate("chrf_pp"), Some(Metric::ChrfPlusPlus));
+        assert!(translate("ter").is_some_and(Metric::lower_is_better));
+        assert_eq!(translate("accuracy"), None);
     }
 
     #[test]

@@ -87,6 +87,10 @@ const CASE_KEYS: &[&str] = &[
     "regex",
     "max_chars",
     "json",
+    "reference",
+    "references",
+    "min_chrf",
+    "min_bleu",
 ];
 
 /// Finds suite files: each path is a `.toml` file or a folder searched recursively (skipping
@@ -250,6 +254,8 @@ struct Draft {
     id: Option<(String, Location)>,
     input: Option<String>,
     expected: Option<(String, Location)>,
+    /// The references and where they are given.
+    references: Option<(Vec<String>, Location)>,
     tags: Vec<String>,
     vars: BTreeMap<String, String>,
     ignore: Option<String>,
@@ -265,6 +271,7 @@ impl Draft {
             id: None,
             input: None,
             expected: None,
+            references: None,
             tags: Vec::new(),
             vars: BTreeMap::new(),
             ignore: None,
@@ -278,6 +285,11 @@ impl Draft {
         draft.id = row.id.map(|id| (id, draft.at.clone()));
         draft.input = row.input;
         draft.expected = row.expected.map(|e| (e, draft.at.clone()));
+        if !row.references.is_empty() {
+            draft.references = Some((row.references, draft.at.clone()));
+        }
+        draft.checks.min_chrf = row.min_chrf;
+        draft.checks.min_bleu = row.min_bleu;
         draft.tags = row.tags;
         draft.vars = row.vars;
         draft
@@ -360,16 +372,17 @@ impl Check<'_> {
         let task = match task {
             None => {
                 self.error(0..0, "the suite has no `task`")
-                    .hint("add task = \"classify\" or task = \"generate\"");
+                    .hint("add task = \"classify\", \"generate\" or \"translate\"");
                 None
             }
             Some((task, span)) => match task.as_str() {
                 "classify" => Some(Task::Classify),
                 "generate" => Some(Task::Generate),
+                "translate" => Some(Task::Translate),
                 other => {
-                    let hint = match did_you_mean(other, ["classify", "generate"]) {
+                    let hint = match did_you_mean(other, ["classify", "generate", "translate"]) {
                         Some(guess) => format!("did you mean `{guess}`?"),
-                        None => "the tasks are classify and generate".to_string(),
+                        None => "the tasks are classify, generate and translate".to_string(),
                     };
                     self.error(span, format!("unknown task `{other}`"))
                         .hint(hint);
@@ -383,7 +396,7 @@ impl Check<'_> {
             self.check_labels(task, labels.as_deref());
         }
         let positive_label = positive_label.and_then(|(label, span)| {
-            if task == Some(Task::Generate) {
+            if task.is_some_and(Task::has_checks) {
                 self.error(span, "`positive_label` applies to classify suites only");
                 return None;
             }
@@ -400,7 +413,7 @@ impl Check<'_> {
             found
         });
         let label_pattern = label_pattern.and_then(|value| {
-            if task == Some(Task::Generate) {
+            if task.is_some_and(Task::has_checks) {
                 self.error(
                     value.span(),
                     "`label_pattern` applies to classify suites only",
@@ -543,7 +556,7 @@ impl Check<'_> {
                 self.error(0..0, "a classify suite needs `labels`")
                     .hint("add labels = [\"negative\", \"positive\"], in confusion-matrix order");
             }
-            (Some(Task::Generate), Some(labels)) => {
+            (Some(Task::Generate | Task::Translate), Some(labels)) => {
                 let span = labels.first().map_or(0..0, |(_, s)| s.clone());
                 self.error(span, "`labels` applies to classify suites only");
             }
@@ -655,11 +668,13 @@ impl Check<'_> {
             for limit in [bound.min, bound.max].into_iter().flatten() {
                 let out_of_range = match metric.scale() {
                     Scale::Proportion => !(0.0..=1.0).contains(&limit),
+                    Scale::Points => !(0.0..=100.0).contains(&limit),
                     Scale::Count => limit < 0.0,
                 };
                 if out_of_range {
                     let range = match metric.scale() {
                         Scale::Proportion => "between 0 and 1",
+                        Scale::Points => "between 0 and 100, sacreBLEU's scale",
                         Scale::Count => "0 or more",
                     };
                     let reported = self.error(
@@ -776,11 +791,47 @@ impl Check<'_> {
                 "regex" => draft.checks.regex = self.regex(k, value),
                 "max_chars" => draft.checks.max_chars = self.whole_number(k, value, 0),
                 "json" => draft.checks.json = self.boolean(k, value).unwrap_or(false),
+                "reference" | "references" => {
+                    let references = if k == "reference" {
+                        self.string(k, value).map(|r| vec![r])
+                    } else {
+                        self.strings(k, value)
+                            .map(|list| list.into_iter().map(|(r, _)| r).collect())
+                    };
+                    if draft.references.is_some() {
+                        self.error(key.span(), "the case has both `reference` and `references`")
+                            .hint("put every reference in references = [\"...\", \"...\"]");
+                    } else if references.as_ref().is_some_and(Vec::is_empty) {
+                        self.error(value.span(), "`references` is empty")
+                            .hint("give at least one reference translation");
+                    } else if let Some(references) = references {
+                        draft.references = Some((references, self.at(value.span())));
+                    }
+                }
+                "min_chrf" => draft.checks.min_chrf = self.sentence_score(k, value),
+                "min_bleu" => draft.checks.min_bleu = self.sentence_score(k, value),
                 _ => self.unknown_key(key, "in [[case]]", CASE_KEYS),
             }
             draft.mistyped |= self.problems.len() > problems_before;
         }
         Some(draft)
+    }
+
+    /// `min_chrf` / `min_bleu`: a sentence score on sacreBLEU's 0 to 100 scale.
+    fn sentence_score(&mut self, key: &str, value: &Value<'_>) -> Option<f64> {
+        let score = self.number(key, value)?;
+        if !(0.0..=100.0).contains(&score) {
+            self.error(
+                value.span(),
+                format!(
+                    "`{key}` is {}, but sentence scores run from 0 to 100",
+                    number(score)
+                ),
+            )
+            .hint("sacreBLEU's scale: 100 is identical to a reference");
+            return None;
+        }
+        Some(score)
     }
 
     fn cases(
@@ -877,23 +928,81 @@ impl Check<'_> {
                     }
                     found
                 }
-                (Some(Task::Generate), Some((_, label_at))) => {
+                (Some(task), Some((_, label_at))) => {
+                    let hint = if task == Task::Translate {
+                        "a translate case gives the expected translation as reference = \"...\""
+                    } else {
+                        "for generate, check the output with equals, contains, \
+                         not_contains, regex, max_chars or json"
+                    };
                     self.problems.push(
                         Diagnostic::new(format!("case `{id}`: `expected` is for classify suites"))
                             .at(label_at)
-                            .hint(
-                                "for generate, check the output with equals, contains, \
-                                 not_contains, regex, max_chars or json",
-                            ),
+                            .hint(hint),
                     );
                     None
                 }
-                (Some(Task::Generate), None) => None,
+                (Some(_), None) => None,
             };
+            let references = match (task, draft.references) {
+                (Some(Task::Classify), Some((_, references_at))) => {
+                    self.problems.push(
+                        Diagnostic::new(format!(
+                            "case `{id}`: `reference` is for translate and generate suites"
+                        ))
+                        .at(references_at)
+                        .hint("a classify case is judged by its expected label"),
+                    );
+                    Vec::new()
+                }
+                (Some(Task::Translate), None) if !draft.mistyped => {
+                    self.problems.push(
+                        Diagnostic::new(format!("case `{id}` has no `reference`"))
+                            .at(at.clone())
+                            .hint(
+                                "add reference = \"the expected translation\", \
+                                 or references = [\"...\", \"...\"] for several",
+                            ),
+                    );
+                    Vec::new()
+                }
+                (Some(Task::Generate), Some((_, references_at)))
+                    if !draft.checks.uses_references() =>
+                {
+                    self.problems.push(
+                        Diagnostic::new(format!(
+                            "case `{id}` gives a `reference` but nothing compares the output with it"
+                        ))
+                        .at(references_at)
+                        .hint("add min_chrf = 50 (or min_bleu) for a \"close to this answer\" check"),
+                    );
+                    Vec::new()
+                }
+                (_, references) => references.map(|(r, _)| r).unwrap_or_default(),
+            };
+            if task == Some(Task::Generate)
+                && draft.checks.uses_references()
+                && references.is_empty()
+                && !draft.mistyped
+            {
+                let check = if draft.checks.min_chrf.is_some() {
+                    "min_chrf"
+                } else {
+                    "min_bleu"
+                };
+                self.problems.push(
+                    Diagnostic::new(format!(
+                        "case `{id}`: `{check}` needs a `reference` to compare the output with"
+                    ))
+                    .at(at.clone())
+                    .hint("add reference = \"the answer the output should be close to\""),
+                );
+            }
             if task == Some(Task::Classify) && !draft.checks.is_empty() {
                 self.problems.push(
                     Diagnostic::new(format!(
-                        "case `{id}`: output checks (equals, contains, ...) are for generate suites"
+                        "case `{id}`: output checks (equals, contains, min_chrf, ...) \
+                         are for generate and translate suites"
                     ))
                     .at(at.clone())
                     .hint("a classify case is judged by its expected label"),
@@ -903,6 +1012,7 @@ impl Check<'_> {
                 id,
                 input: draft.input.unwrap_or_default(),
                 expected,
+                references,
                 checks: draft.checks,
                 tags: draft.tags,
                 vars: draft.vars,

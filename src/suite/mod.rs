@@ -69,6 +69,7 @@ impl Default for FailOn {
 pub enum Task {
     Classify,
     Generate,
+    Translate,
 }
 
 impl Task {
@@ -76,7 +77,13 @@ impl Task {
         match self {
             Task::Classify => "classify",
             Task::Generate => "generate",
+            Task::Translate => "translate",
         }
+    }
+
+    /// Whether cases are judged by output checks (generate and translate) rather than a label.
+    pub fn has_checks(self) -> bool {
+        self != Task::Classify
     }
 }
 
@@ -88,7 +95,10 @@ pub struct Case {
     pub input: String,
     /// classify: index into the suite's labels.
     pub expected: Option<usize>,
-    /// generate: the checks the output must pass; all must hold.
+    /// translate: the reference translations (at least one); generate: the answers that
+    /// `min_chrf` / `min_bleu` compare with.
+    pub references: Vec<String>,
+    /// generate and translate: the checks the output must pass; all must hold.
     pub checks: Checks,
     pub tags: Vec<String>,
     pub vars: BTreeMap<String, String>,
@@ -105,7 +115,7 @@ pub struct SourceLine {
     pub line: usize,
 }
 
-/// The checks of a `generate` case.
+/// The checks of a `generate` or `translate` case.
 #[derive(Debug, Default)]
 pub struct Checks {
     pub equals: Option<String>,
@@ -114,6 +124,10 @@ pub struct Checks {
     pub regex: Option<Regex>,
     pub max_chars: Option<usize>,
     pub json: bool,
+    /// The least sentence chrF (0 to 100, sacreBLEU's scale) against the case's references.
+    pub min_chrf: Option<f64>,
+    /// The least sentence BLEU (0 to 100, effective order) against the case's references.
+    pub min_bleu: Option<f64>,
 }
 
 impl Checks {
@@ -124,6 +138,13 @@ impl Checks {
             && self.regex.is_none()
             && self.max_chars.is_none()
             && !self.json
+            && self.min_chrf.is_none()
+            && self.min_bleu.is_none()
+    }
+
+    /// Whether a check compares the output with the case's references.
+    pub fn uses_references(&self) -> bool {
+        self.min_chrf.is_some() || self.min_bleu.is_some()
     }
 }
 
@@ -278,5 +299,7 @@ impl Case {
             + usize::from(c.regex.is_some())
             + usize::from(c.max_chars.is_some())
             + usize::from(c.json)
+            + usize::from(c.min_chrf.is_some())
+            + usize::from(c.min_bleu.is_some())
     }
 }
