@@ -13,7 +13,6 @@
 //! the last bits is printed, not failed.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use evalgate::metrics::translation::{
     BleuScore, bleu_signature, chrf_signature, corpus_bleu, corpus_chrf, sentence_bleu,
@@ -21,72 +20,12 @@ use evalgate::metrics::translation::{
 };
 use serde_json::Value;
 
+#[path = "support/oracle_json.rs"]
+mod oracle_json;
+use oracle_json::{int, num, parse_line, references_per_hypothesis};
+
 fn fixture(name: &str) -> String {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "sacrebleu",
-        name,
-    ]
-    .iter()
-    .collect();
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-/// Parses one JSON line with every number turned into a string first.
-///
-/// serde_json's default float parsing is best-effort (its `float_roundtrip` feature is off in
-/// this crate), so a repr printed by Python might land one ulp away. Rust's `f64::from_str` is
-/// correctly rounded, so numbers are quoted here and parsed by [`num`].
-fn parse_line(line: &str) -> Value {
-    let mut out = String::with_capacity(line.len() + line.len() / 4);
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut in_number = false;
-    for ch in line.chars() {
-        if in_string {
-            out.push(ch);
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        let number_char = ch == '-' || ch == '+' || ch == '.' || ch.is_ascii_alphanumeric();
-        if in_number && !number_char {
-            out.push('"');
-            in_number = false;
-        }
-        if !in_number && (ch == '-' || ch.is_ascii_digit()) {
-            out.push('"');
-            in_number = true;
-        }
-        if ch == '"' {
-            in_string = true;
-        }
-        out.push(ch);
-    }
-    if in_number {
-        out.push('"');
-    }
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON line ({e}): {line}"))
-}
-
-/// A number that `parse_line` quoted.
-fn num(v: &Value, what: &str) -> f64 {
-    v.as_str()
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or_else(|| panic!("{what}: expected a number, got {v}"))
-}
-
-fn int(v: &Value, what: &str) -> u64 {
-    v.as_str()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or_else(|| panic!("{what}: expected an integer, got {v}"))
+    oracle_json::fixture("sacrebleu", name)
 }
 
 fn text<'a>(v: &'a Value, what: &str) -> &'a str {
@@ -152,18 +91,7 @@ fn cases() -> Vec<Case> {
                 .iter()
                 .map(|h| text(h, "hyp").to_string())
                 .collect();
-            let streams = array(&input["refs"], "refs");
-            let refs = (0..hyps.len())
-                .map(|i| {
-                    streams
-                        .iter()
-                        .filter_map(|stream| {
-                            let r = &array(stream, "stream")[i];
-                            (!r.is_null()).then(|| text(r, "ref").to_string())
-                        })
-                        .collect()
-                })
-                .collect();
+            let refs = references_per_hypothesis(&input["refs"], hyps.len());
             Case {
                 id,
                 hyps,

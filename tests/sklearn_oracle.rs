@@ -7,77 +7,16 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use evalgate::metrics::{ClassificationMetrics, Confusion, Scores, classification_metrics};
 use serde_json::Value;
 
+#[path = "support/oracle_json.rs"]
+mod oracle_json;
+use oracle_json::{int, num, parse_line};
+
 fn fixture(name: &str) -> String {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "sklearn",
-        name,
-    ]
-    .iter()
-    .collect();
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-/// Parses one JSON line with every number turned into a string first.
-///
-/// serde_json's default float parsing is best-effort (its `float_roundtrip` feature is off in
-/// this crate), so a repr printed by Python might land one ulp away. Rust's `f64::from_str` is
-/// correctly rounded, so numbers are quoted here and parsed by [`num`].
-fn parse_line(line: &str) -> Value {
-    let mut out = String::with_capacity(line.len() + line.len() / 4);
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut in_number = false;
-    for ch in line.chars() {
-        if in_string {
-            out.push(ch);
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        let number_char = ch == '-' || ch == '+' || ch == '.' || ch.is_ascii_alphanumeric();
-        if in_number && !number_char {
-            out.push('"');
-            in_number = false;
-        }
-        if !in_number && (ch == '-' || ch.is_ascii_digit()) {
-            out.push('"');
-            in_number = true;
-        }
-        if ch == '"' {
-            in_string = true;
-        }
-        out.push(ch);
-    }
-    if in_number {
-        out.push('"');
-    }
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON line ({e}): {line}"))
-}
-
-/// A number that `parse_line` quoted.
-fn num(v: &Value, what: &str) -> f64 {
-    v.as_str()
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or_else(|| panic!("{what}: expected a number, got {v}"))
-}
-
-fn int(v: &Value, what: &str) -> u64 {
-    v.as_str()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or_else(|| panic!("{what}: expected an integer, got {v}"))
+    oracle_json::fixture("sklearn", name)
 }
 
 /// A label as evalgate sees it: strings as they are, numbers (e.g. `0`, `1`) as their text.

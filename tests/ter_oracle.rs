@@ -5,75 +5,17 @@
 //! every case the corpus score, edits and reference length, the signature, and every
 //! hypothesis's sentence score are compared: within 1e-9, and bit for bit.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use evalgate::metrics::translation::ter::{TerScore, corpus_ter, sentence_ter, ter_signature};
 use serde_json::Value;
 
-fn fixture(name: &str) -> String {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "sacrebleu",
-        name,
-    ]
-    .iter()
-    .collect();
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-/// Parses one JSON line with every number outside strings turned into a string first, so that
-/// Rust's correctly rounded `f64::from_str` reads Python's repr (serde_json's own float parsing
-/// is not guaranteed to round-trip without its `float_roundtrip` feature).
-fn parse_line(line: &str) -> Value {
-    let mut out = String::with_capacity(line.len() + line.len() / 4);
-    let (mut in_string, mut escaped, mut in_number) = (false, false, false);
-    for ch in line.chars() {
-        if in_string {
-            out.push(ch);
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        let number_char = ch == '-' || ch == '+' || ch == '.' || ch.is_ascii_alphanumeric();
-        if in_number && !number_char {
-            out.push('"');
-            in_number = false;
-        }
-        if !in_number && (ch == '-' || ch.is_ascii_digit()) {
-            out.push('"');
-            in_number = true;
-        }
-        if ch == '"' {
-            in_string = true;
-        }
-        out.push(ch);
-    }
-    if in_number {
-        out.push('"');
-    }
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON line ({e}): {line}"))
-}
-
-fn num(v: &Value, what: &str) -> f64 {
-    v.as_str()
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or_else(|| panic!("{what}: expected a number, got {v}"))
-}
+#[path = "support/oracle_json.rs"]
+mod oracle_json;
+use oracle_json::{num, references_per_hypothesis};
 
 fn lines(name: &str) -> Vec<Value> {
-    fixture(name)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(parse_line)
-        .collect()
+    oracle_json::lines("sacrebleu", name)
 }
 
 /// A case: its hypotheses and, per hypothesis, the references present (nulls dropped).
@@ -91,15 +33,7 @@ fn case(v: &Value) -> Case {
         .iter()
         .map(|h| h.as_str().expect("hyp").to_owned())
         .collect();
-    let streams = v["refs"].as_array().expect("refs");
-    let refs = (0..hyps.len())
-        .map(|i| {
-            streams
-                .iter()
-                .filter_map(|s| s[i].as_str().map(str::to_owned))
-                .collect()
-        })
-        .collect();
+    let refs = references_per_hypothesis(&v["refs"], hyps.len());
     Case { id, hyps, refs }
 }
 

@@ -1,0 +1,98 @@
+//! Reading the oracle fixtures under `tests/fixtures/`: JSON lines whose numbers the reference
+//! scripts printed with Python's repr, read back into the identical f64.
+
+#![allow(dead_code)] // each test binary uses a part
+
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The text of `tests/fixtures/<folder>/<name>`.
+pub fn fixture(folder: &str, name: &str) -> String {
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "fixtures",
+        folder,
+        name,
+    ]
+    .iter()
+    .collect();
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The non-blank lines of a fixture, each parsed by [`parse_line`].
+pub fn lines(folder: &str, name: &str) -> Vec<Value> {
+    fixture(folder, name)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(parse_line)
+        .collect()
+}
+
+/// Parses one JSON line with every number outside strings turned into a string first.
+///
+/// serde_json's default float parsing is best-effort (its `float_roundtrip` feature is off in
+/// this crate), so a repr printed by Python might land one ulp away. Rust's `f64::from_str` is
+/// correctly rounded, so numbers are quoted here and parsed by [`num`].
+pub fn parse_line(line: &str) -> Value {
+    let mut out = String::with_capacity(line.len() + line.len() / 4);
+    let (mut in_string, mut escaped, mut in_number) = (false, false, false);
+    for ch in line.chars() {
+        if in_string {
+            out.push(ch);
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        let number_char = ch == '-' || ch == '+' || ch == '.' || ch.is_ascii_alphanumeric();
+        if in_number && !number_char {
+            out.push('"');
+            in_number = false;
+        }
+        if !in_number && (ch == '-' || ch.is_ascii_digit()) {
+            out.push('"');
+            in_number = true;
+        }
+        if ch == '"' {
+            in_string = true;
+        }
+        out.push(ch);
+    }
+    if in_number {
+        out.push('"');
+    }
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON line ({e}): {line}"))
+}
+
+/// A number that [`parse_line`] quoted.
+pub fn num(v: &Value, what: &str) -> f64 {
+    v.as_str()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("{what}: expected a number, got {v}"))
+}
+
+/// A whole number that [`parse_line`] quoted.
+pub fn int(v: &Value, what: &str) -> u64 {
+    v.as_str()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("{what}: expected an integer, got {v}"))
+}
+
+/// sacreBLEU's reference streams (`refs[k][i]`, `null` for a missing reference) as evalgate takes
+/// them: per hypothesis, the references present, in stream order.
+pub fn references_per_hypothesis(streams: &Value, hypotheses: usize) -> Vec<Vec<String>> {
+    let streams = streams.as_array().expect("refs is an array of streams");
+    (0..hypotheses)
+        .map(|i| {
+            streams
+                .iter()
+                .filter_map(|stream| stream[i].as_str().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
