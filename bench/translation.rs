@@ -40,6 +40,20 @@ fn strings(value: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
+/// sacreBLEU's reference streams as evalgate takes them: per hypothesis, the references present
+/// (a `null` in a stream is a missing reference).
+fn per_hypothesis(streams: &serde_json::Value, hypotheses: usize) -> Vec<Vec<&str>> {
+    let streams = streams.as_array().unwrap();
+    (0..hypotheses)
+        .map(|i| {
+            streams
+                .iter()
+                .filter_map(|stream| stream[i].as_str())
+                .collect()
+        })
+        .collect()
+}
+
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
@@ -59,16 +73,7 @@ fn main() {
 /// Times both on one corpus and prints the figures; exits if sacreBLEU cannot be run.
 fn compare(corpus: &serde_json::Value, index: usize) {
     let hypotheses = strings(&corpus["hyps"]);
-    let streams: Vec<Vec<&str>> = corpus["refs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(strings)
-        .collect();
-    // evalgate takes each hypothesis's references together.
-    let references: Vec<Vec<&str>> = (0..hypotheses.len())
-        .map(|i| streams.iter().map(|stream| stream[i]).collect())
-        .collect();
+    let references = per_hypothesis(&corpus["refs"], hypotheses.len());
     let pairs = hypotheses.len();
 
     let mut times = Vec::with_capacity(ITERATIONS);
@@ -92,8 +97,9 @@ fn compare(corpus: &serde_json::Value, index: usize) {
         scores.2
     );
 
-    let scratch = Path::new("target/bench/translation");
-    std::fs::create_dir_all(scratch).unwrap();
+    let target = std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into());
+    let scratch = Path::new(&target).join("bench/translation");
+    std::fs::create_dir_all(&scratch).unwrap();
     let file = scratch.join(format!("corpus-{index}.json"));
     std::fs::write(&file, corpus.to_string()).unwrap();
     let python = std::env::var("SACREBLEU_PYTHON").unwrap_or_else(|_| "python3".to_string());
@@ -112,9 +118,9 @@ fn compare(corpus: &serde_json::Value, index: usize) {
             eprintln!(
                 "sacreBLEU could not be timed with `{python}`: {why}\n\
                  set SACREBLEU_PYTHON to a Python with sacrebleu 2.6.0, e.g.\n  \
-                 python3 -m venv target/oracle-venv && \
-                 target/oracle-venv/bin/pip install -r tests/oracles/requirements.txt\n  \
-                 SACREBLEU_PYTHON=target/oracle-venv/bin/python cargo bench --bench translation"
+                 python3 -m venv ../.oracle-venv && \
+                 ../.oracle-venv/bin/pip install -r tests/oracles/requirements.txt\n  \
+                 SACREBLEU_PYTHON=../.oracle-venv/bin/python cargo bench --bench translation"
             );
             std::process::exit(1);
         }

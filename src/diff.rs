@@ -5,15 +5,33 @@
 //! word diff; multi-line texts a line diff (`- `/`+ ` prefixes) with the changed words marked.
 
 use similar::{ChangeTag, TextDiff};
+use std::time::Duration;
 
 /// How many lines of a multi-line diff are shown before the rest is summarised.
 const MAX_LINES: usize = 60;
+/// How many characters of each side a word diff compares; a runaway output is cut there.
+const MAX_WORD_DIFF_CHARS: usize = 2000;
+/// Past this, the diff algorithm settles for a coarser diff rather than take longer.
+const TIME_LIMIT: Duration = Duration::from_millis(500);
 
 pub fn inline(expected: &str, actual: &str) -> String {
     if !expected.contains('\n') && !actual.contains('\n') {
-        return words(expected, actual);
+        let cut = |text: &str| match text.char_indices().nth(MAX_WORD_DIFF_CHARS) {
+            Some((at, _)) => (text[..at].to_string(), true),
+            None => (text.to_string(), false),
+        };
+        let ((expected, cut_expected), (actual, cut_actual)) = (cut(expected), cut(actual));
+        let mut diff = words(&expected, &actual);
+        if cut_expected || cut_actual {
+            diff.push_str(&format!(
+                " … (the first {MAX_WORD_DIFF_CHARS} characters of each side)"
+            ));
+        }
+        return diff;
     }
-    let diff = TextDiff::from_lines(expected, actual);
+    let diff = TextDiff::configure()
+        .timeout(TIME_LIMIT)
+        .diff_lines(expected, actual);
     let mut lines = Vec::new();
     for op in diff.ops() {
         for change in diff.iter_inline_changes(op) {
@@ -55,7 +73,9 @@ pub fn indent(text: &str) -> String {
 
 /// A word diff, merging runs of the same change so `[-a b-]{+c d+}` reads as one edit.
 fn words(expected: &str, actual: &str) -> String {
-    let diff = TextDiff::from_unicode_words(expected, actual);
+    let diff = TextDiff::configure()
+        .timeout(TIME_LIMIT)
+        .diff_unicode_words(expected, actual);
     let mut out = String::new();
     let mut removed = String::new();
     let mut added = String::new();
@@ -109,6 +129,19 @@ mod tests {
             inline("The cat sat on the mat", "The dog sat on a mat"),
             "The [-cat-]{+dog+} sat on [-the-]{+a+} mat"
         );
+    }
+
+    #[test]
+    fn a_runaway_output_is_diffed_only_in_its_first_characters() {
+        let reference = "Bonne nuit.";
+        let runaway = "Je suis toujou, ".repeat(2000);
+        let diff = inline(reference, &runaway);
+        assert!(diff.chars().count() < 2200, "{} characters", diff.len());
+        assert!(
+            diff.ends_with(" … (the first 2000 characters of each side)"),
+            "{diff}"
+        );
+        assert!(!inline("a b", "a c").contains('…'));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! output passes, and how close it is to the case's references.
 
 use crate::metrics::translation;
-use crate::suite::{Case, Checks, Suite, Task, number};
+use crate::suite::{Bound, Case, Checks, Suite, Task, number};
 use regex::Regex;
 
 /// What a case's output amounts to.
@@ -110,11 +110,7 @@ fn check_similarity(checks: &Checks, similarity: &Similarity, case: &Case) -> Ve
                 check: format!("{key} {}", number(floor)),
                 detail: format!(
                     "sentence {metric} against {against} is {}, below {}",
-                    crate::suite::Bound {
-                        min: Some(floor),
-                        max: None
-                    }
-                    .show_value(score),
+                    Bound::at_least(floor).show_value(score),
                     number(floor)
                 ),
             })

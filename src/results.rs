@@ -69,8 +69,9 @@ pub struct SuiteResults {
     pub metrics: BTreeMap<String, f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub confusion_matrix: Option<ConfusionMatrix>,
-    /// translate: sacreBLEU's signature of each corpus metric (`bleu`, `chrf`, `chrf_pp`, `ter`),
-    /// which says how its value was computed, so it can be compared with other tools' numbers.
+    /// sacreBLEU's signature of each translation metric, which says how its value was computed,
+    /// so it can be compared with other tools' numbers: `bleu`, `chrf`, `chrf_pp` and `ter`
+    /// (translate), `sentence_bleu` and `sentence_chrf` (any suite with references).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub signatures: BTreeMap<String, String>,
     pub floors: Vec<FloorResult>,

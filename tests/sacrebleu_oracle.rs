@@ -297,7 +297,7 @@ fn bleu_signatures_match_sacrebleu() {
         check.str(
             &format!("{} sentence signature", case.id),
             text(&case.expected["sentence_bleu_signature"], "signature"),
-            &sentence_bleu_signature(refs.last().expect("a hypothesis")),
+            &sentence_bleu_signature(&refs[refs.len() - 1..]),
         );
     }
     check.finish("BLEU signatures");

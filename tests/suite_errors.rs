@@ -68,6 +68,10 @@ error_kinds!(
     reference_on_classify,
     translate_cases_file_fields,
     translate_csv_references,
+    translate_rows_without_reference,
+    empty_reference,
+    translate_value_types,
+    translate_metric_on_generate,
 );
 
 #[test]

@@ -99,6 +99,15 @@ fn corpus_and_sentence_scores_equal_sacrebleu() {
             "signature of {metric}"
         );
     }
+    // sacreBLEU describes the last sentence scored; evalgate all of them (`var` here).
+    assert_eq!(
+        suite["signatures"]["sentence_bleu"],
+        "nrefs:var|case:mixed|eff:yes|tok:13a|smooth:exp|version:2.6.0"
+    );
+    assert_eq!(
+        suite["signatures"]["sentence_chrf"],
+        expected["signatures"]["chrf"]
+    );
     for case in expected["cases"].as_array().unwrap() {
         let id = case["id"].as_str().unwrap();
         let similarity = &run.case(id)["similarity"];
@@ -153,8 +162,9 @@ fn cases_fail_exactly_where_a_sentence_score_is_below_its_floor() {
         .all(|f| f["verdict"] == "pass");
     assert!(passing_floors, "{}", run.stdout);
     assert!(
-        run.stdout
-            .contains("  score  BLEU 51.263 · chrF 71.723 · chrF++ 69.7778 · TER 31.2445"),
+        run.stdout.contains(
+            "  score  BLEU 47.9934 · chrF 70.6672 · chrF++ 68.7117 · TER 41.7029 over 13 cases\n"
+        ),
         "{}",
         run.stdout
     );
@@ -193,30 +203,58 @@ fn a_failed_case_shows_the_closest_reference_with_a_diff_and_its_scores() {
     assert!(cjk.contains("reference: \"我很喜欢喝绿茶。\"\n"), "{cjk}");
 }
 
+/// The case a broken floor of `metric` lists first: the worst sentence score of that metric.
+fn worst_case(metric: &str) -> (String, f64) {
+    let expected = expected();
+    let scores = expected["cases"].as_array().unwrap().iter().map(|case| {
+        let id = case["id"].as_str().unwrap().to_string();
+        (id, case[metric].as_f64().unwrap())
+    });
+    let worst = if metric == "ter" {
+        scores.max_by(|a, b| a.1.total_cmp(&b.1))
+    } else {
+        scores.min_by(|a, b| a.1.total_cmp(&b.1))
+    };
+    worst.unwrap()
+}
+
 #[test]
-fn a_broken_corpus_floor_lists_the_lowest_scoring_cases() {
+fn a_broken_corpus_floor_lists_the_cases_with_the_worst_sentence_scores() {
     let run = run("strict.toml");
     assert_eq!(run.code, Some(1), "{}", run.stdout);
     let floors = run.suite()["floors"].as_array().unwrap();
-    let floor = |metric: &str| floors.iter().find(|f| f["metric"] == metric).unwrap();
-    assert_eq!(floor("chrf_pp")["verdict"], "pass");
-    let bleu = floor("bleu")["message"].as_str().unwrap();
+    let message = |metric: &str| {
+        let floor = floors.iter().find(|f| f["metric"] == metric).unwrap();
+        assert_eq!(floor["verdict"], "fail", "{metric}");
+        floor["message"].as_str().unwrap().to_string()
+    };
+    let bleu = message("bleu");
     assert!(
         bleu.starts_with(
-            "bleu = 51.263, which breaks its floor ≥ 90\n\
-             counted 12 cases (12 answered, 0 errored)\n\
-             12 cases by sentence BLEU, lowest first, the first 10:\n  strict::cjk  BLEU 0  \"我喜欢喝绿茶。\"\n  strict::empty-output  BLEU 0  \"\"\n"
+            "bleu = 47.9934, which breaks its floor ≥ 90\n\
+             counted 13 cases (13 answered, 0 errored)\n\
+             13 cases by sentence BLEU, lowest first, the first 10:\n  strict::cjk  BLEU 0  \"我喜欢喝绿茶。\"\n  strict::empty-output  BLEU 0  \"\"\n"
         ),
         "{bleu}"
     );
-    let ter = floor("ter")["message"].as_str().unwrap();
+    for (metric, title, name) in [
+        ("chrf_pp", "sentence chrF++, lowest first", "chrF++"),
+        ("ter", "sentence TER, highest first", "TER"),
+    ] {
+        let text = message(metric);
+        let (case, score) = worst_case(metric);
+        let first = format!(
+            "the first 10:\n  strict::{case}  {name} {}  ",
+            evalgate::suite::number(score)
+        );
+        assert!(text.contains(title), "{text}");
+        assert!(text.contains(&first), "{first:?} in\n{text}");
+    }
+    assert_eq!(worst_case("ter").0, "runaway", "the fixture's worst TER");
     assert!(
-        ter.starts_with("ter = 31.2445, which breaks its floor ≤ 10\n"),
-        "{ter}"
-    );
-    assert!(
-        ter.contains("cases by sentence chrF, lowest first"),
-        "{ter}"
+        message("ter").starts_with("ter = 41.7029, which breaks its floor ≤ 10\n"),
+        "{}",
+        message("ter")
     );
 }
 
@@ -240,8 +278,15 @@ fn generate_cases_check_closeness_to_a_reference() {
         message.contains("output:    \"Mountains are tall.\"\ndiff:      "),
         "{message}"
     );
-    assert!(
-        run.suite()["signatures"].is_null(),
-        "generate suites have no corpus metrics"
+    let signatures = run.suite()["signatures"].as_object().unwrap();
+    let names: Vec<&String> = signatures.keys().collect();
+    assert_eq!(
+        names,
+        ["sentence_bleu", "sentence_chrf"],
+        "generate suites have sentence scores, no corpus metrics"
+    );
+    assert_eq!(
+        signatures["sentence_bleu"],
+        "nrefs:var|case:mixed|eff:yes|tok:13a|smooth:exp|version:2.6.0"
     );
 }

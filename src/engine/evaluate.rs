@@ -1,8 +1,9 @@
 //! From case outcomes to a suite's metrics (by their `[floors]` names) and floor verdicts.
 //!
 //! Quality metrics (accuracy, precision, recall, F1, pass_rate, BLEU, chrF, TER) count the cases
-//! whose model call produced an output; cases whose call failed count only in `error_rate` and fail as tests of
-//! their own. Latency metrics count every call made, failed ones included: a timeout is latency.
+//! whose model call produced an output; cases whose call failed count only in `error_rate` and
+//! fail as tests of their own. Latency metrics count every call made, failed ones included: a
+//! timeout is latency.
 //! `tokens_total` sums the usage the provider reported, replayed answers included.
 
 use super::CaseOutcome;
@@ -94,6 +95,17 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
         Task::Generate | Task::Translate => {
             if suite.task == Task::Translate && answered > 0 {
                 signatures = insert_translation(&mut values, suite, outcomes);
+            } else {
+                let references: Vec<Vec<&str>> = outcomes
+                    .iter()
+                    .filter(|(_, o)| o.result.is_ok())
+                    .map(|(case, _)| &suite.cases[*case].references)
+                    .filter(|references| !references.is_empty())
+                    .map(|references| references.iter().map(String::as_str).collect())
+                    .collect();
+                if !references.is_empty() {
+                    signatures.extend(sentence_signatures(&references));
+                }
             }
             if answered > 0 {
                 let passed = outcomes
@@ -157,6 +169,7 @@ fn insert_translation(
         values.insert(name.to_string(), score);
         signatures.insert(name.to_string(), signature);
     }
+    signatures.extend(sentence_signatures(&references));
     signatures
 }
 
@@ -183,6 +196,20 @@ fn insert_classification(values: &mut BTreeMap<String, f64>, suite: &Suite, matr
         values.insert("recall".to_string(), binary.recall);
         values.insert("f1".to_string(), binary.f1);
     }
+}
+
+/// The signatures of the sentence scores behind `min_bleu` and `min_chrf` (results' `similarity`).
+fn sentence_signatures(references: &[Vec<&str>]) -> [(String, String); 2] {
+    [
+        (
+            "sentence_bleu".to_string(),
+            translation::sentence_bleu_signature(references),
+        ),
+        (
+            "sentence_chrf".to_string(),
+            translation::chrf_signature(references, 0),
+        ),
+    ]
 }
 
 /// The `q` quantile of sorted values by linear interpolation between the closest ranks

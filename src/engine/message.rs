@@ -7,6 +7,7 @@
 
 use super::{Answer, CaseOutcome, Evaluation, Verdict};
 use crate::judge::{Judgement, Similarity};
+use crate::metrics::translation;
 use crate::snapshot::SnapshotCheck;
 use crate::suite::{Case, Metric, Score, SourceLine, Suite, number};
 use std::fmt::Write;
@@ -148,7 +149,7 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
 /// The output against the closest of the case's references, with an inline diff and the
 /// output's sentence scores.
 fn against_reference(text: &mut String, case: &Case, similarity: &Similarity, answer: &Answer) {
-    let reference = &case.references[similarity.closest];
+    let reference = case.references[similarity.closest].trim();
     let output = answer.output().trim();
     let which = if case.references.len() > 1 {
         format!(
@@ -347,10 +348,27 @@ fn offenders(
             ("cases failed their checks".to_string(), lines)
         }
         Metric::Bleu | Metric::Chrf | Metric::ChrfPlusPlus | Metric::Ter => {
-            let (score_name, by_bleu) = if metric == Metric::Bleu {
-                ("BLEU", true)
-            } else {
-                ("chrF", false)
+            // Each corpus metric's offenders are the cases with the worst sentence score of the
+            // same metric. chrF++ and TER are computed only here, when their floor broke.
+            let (score_name, worst_first): (&str, fn(&f64, &f64) -> std::cmp::Ordering) =
+                match metric {
+                    Metric::Bleu => ("BLEU", |a, b| a.total_cmp(b)),
+                    Metric::Chrf => ("chrF", |a, b| a.total_cmp(b)),
+                    Metric::ChrfPlusPlus => ("chrF++", |a, b| a.total_cmp(b)),
+                    _ => ("TER", |a, b| b.total_cmp(a)),
+                };
+            let sentence_score = |case: usize, output: &str, similarity: &Similarity| {
+                let references: Vec<&str> = suite.cases[case]
+                    .references
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                match metric {
+                    Metric::Bleu => similarity.bleu,
+                    Metric::Chrf => similarity.chrf,
+                    Metric::ChrfPlusPlus => translation::sentence_chrf(output, &references, 2),
+                    _ => translation::sentence_ter(output, &references).score,
+                }
             };
             let mut scored: Vec<(usize, f64, &str)> = outcomes
                 .iter()
@@ -363,15 +381,11 @@ fn offenders(
                     else {
                         return None;
                     };
-                    let score = if by_bleu {
-                        similarity.bleu
-                    } else {
-                        similarity.chrf
-                    };
+                    let score = sentence_score(*case, answer.output(), similarity);
                     Some((*case, score, answer.output()))
                 })
                 .collect();
-            scored.sort_by(|a, b| a.1.total_cmp(&b.1));
+            scored.sort_by(|a, b| worst_first(&a.1, &b.1));
             let lines = scored
                 .iter()
                 .map(|(case, score, output)| {
@@ -383,8 +397,13 @@ fn offenders(
                     )
                 })
                 .collect();
+            let order = if metric == Metric::Ter {
+                "highest"
+            } else {
+                "lowest"
+            };
             (
-                format!("cases by sentence {score_name}, lowest first"),
+                format!("cases by sentence {score_name}, {order} first"),
                 lines,
             )
         }

@@ -130,7 +130,10 @@ fn translation_scores(suite: &crate::results::SuiteResults) -> Option<String> {
         Some(format!("{shown} {}", crate::suite::number(*value)))
     })
     .collect();
-    (!scores.is_empty()).then(|| scores.join(" · "))
+    // The corpus is the cases that produced an output.
+    let errored = suite.metrics.get("error_rate").copied().unwrap_or(0.0);
+    let answered = suite.metrics_cases - (errored * suite.metrics_cases as f64).round() as usize;
+    (!scores.is_empty()).then(|| format!("{} over {answered} cases", scores.join(" · ")))
 }
 
 fn counts(totals: &Totals, fail_on: &[String]) -> String {

@@ -9,6 +9,18 @@ use crate::diagnostic::{Diagnostic, Location, MAX_PROBLEMS_SHOWN, capped};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The fields a row gives its case; every other field is a template var.
+pub const KNOWN_FIELDS: [&str; 8] = [
+    "id",
+    "input",
+    "expected",
+    "tags",
+    "reference",
+    "references",
+    "min_chrf",
+    "min_bleu",
+];
+
 /// A row of a cases file, before the suite validates it.
 #[derive(Debug)]
 pub struct Row {
@@ -110,7 +122,8 @@ fn read_jsonl(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
             }
         };
         let mut row = Row::new(row_location());
-        if object.contains_key("reference") && object.contains_key("references") {
+        let given = |key: &str| object.get(key).is_some_and(|v| !v.is_null());
+        if given("reference") && given("references") {
             problems.push(both_references(row_location()));
         }
         for (key, value) in object {
@@ -140,11 +153,23 @@ fn read_jsonl(text: &str, file: &Path) -> Result<Vec<Row>, Vec<Diagnostic>> {
                     }
                     continue;
                 }
+                (_, serde_json::Value::Null) => continue,
                 ("references", other) => {
                     problems.push(field_error(row_location(), "references", &other));
                     continue;
                 }
-                (_, serde_json::Value::Null) => continue,
+                // Typed as in a suite file: a reference is text, a sentence score a number.
+                (
+                    "reference",
+                    other @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)),
+                )
+                | (
+                    "min_chrf" | "min_bleu",
+                    other @ (serde_json::Value::String(_) | serde_json::Value::Bool(_)),
+                ) => {
+                    problems.push(field_error(row_location(), &key, &other));
+                    continue;
+                }
                 (_, serde_json::Value::String(s)) => s,
                 (_, value @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
                     value.to_string()
@@ -231,26 +256,22 @@ impl Row {
                     .hint("name the column `reference`, and repeat it once per reference"),
             ),
             "min_chrf" | "min_bleu" => {
-                let parsed = value
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|n| (0.0..=100.0).contains(n));
-                match parsed {
-                    Some(score) => {
-                        if key == "min_chrf" {
-                            self.min_chrf = Some(score);
-                        } else {
-                            self.min_bleu = Some(score);
-                        }
-                    }
-                    None => problems.push(
-                        Diagnostic::new(format!(
-                            "field `{key}` must be a number from 0 to 100, found {value:?}"
-                        ))
-                        .at(self.location.clone())
-                        .hint("sentence scores use sacreBLEU's scale: 100 is identical to a reference"),
+                let parsed = value.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+                let problem = match parsed {
+                    None => Some((
+                        format!("field `{key}` must be a number, found {value:?}"),
+                        "write a sentence score from 0 to 100",
+                    )),
+                    Some(score) => super::floor::sentence_score_problem(&key, score),
+                };
+                match problem {
+                    Some((message, hint)) => problems.push(
+                        Diagnostic::new(message)
+                            .at(self.location.clone())
+                            .hint(hint),
                     ),
+                    None if key == "min_chrf" => self.min_chrf = parsed,
+                    None => self.min_bleu = parsed,
                 }
             }
             _ => {
@@ -360,7 +381,7 @@ mod tests {
     #[test]
     fn references_come_as_a_jsonl_list_or_repeated_csv_columns() {
         let jsonl = "{\"input\":\"Yes.\",\"references\":[\"Oui.\",\"Si.\"],\"min_chrf\":40}\n\
-                     {\"input\":\"No.\",\"reference\":\"Non.\",\"min_bleu\":\"12.5\"}\n";
+                     {\"input\":\"No.\",\"reference\":\"Non.\",\"min_bleu\":12.5}\n";
         let rows = read_jsonl(jsonl, Path::new("c.jsonl")).unwrap();
         assert_eq!(rows[0].references, ["Oui.", "Si."]);
         assert_eq!(rows[0].min_chrf, Some(40.0));

@@ -20,6 +20,14 @@ pub struct Bound {
 }
 
 impl Bound {
+    /// A minimum alone: what a bare number in `[floors]` or a `min_chrf` sets.
+    pub fn at_least(min: f64) -> Bound {
+        Bound {
+            min: Some(min),
+            max: None,
+        }
+    }
+
     pub fn holds(&self, value: f64) -> bool {
         !value.is_nan()
             && self.min.is_none_or(|min| value >= min)
@@ -50,6 +58,19 @@ impl Bound {
             (None, None) => "unbounded".to_string(),
         }
     }
+}
+
+/// What is wrong with a `min_chrf` / `min_bleu` value, if anything: the message and a hint.
+pub(super) fn sentence_score_problem(key: &str, score: f64) -> Option<(String, &'static str)> {
+    (!(0.0..=100.0).contains(&score)).then(|| {
+        (
+            format!(
+                "`{key}` is {}, but sentence scores run from 0 to 100",
+                number(score)
+            ),
+            "sacreBLEU's scale: 100 is identical to a reference",
+        )
+    })
 }
 
 /// A number as a person writes it: no trailing zeros, at most 4 decimals.

@@ -254,8 +254,10 @@ struct Draft {
     id: Option<(String, Location)>,
     input: Option<String>,
     expected: Option<(String, Location)>,
-    /// The references and where they are given.
-    references: Option<(Vec<String>, Location)>,
+    /// The references, where they are given, and the key that gave them.
+    references: Option<(Vec<String>, Location, &'static str)>,
+    /// The case is a row of the cases file (hints then name fields, not TOML keys).
+    from_file: bool,
     tags: Vec<String>,
     vars: BTreeMap<String, String>,
     ignore: Option<String>,
@@ -272,6 +274,7 @@ impl Draft {
             input: None,
             expected: None,
             references: None,
+            from_file: false,
             tags: Vec::new(),
             vars: BTreeMap::new(),
             ignore: None,
@@ -286,8 +289,14 @@ impl Draft {
         draft.input = row.input;
         draft.expected = row.expected.map(|e| (e, draft.at.clone()));
         if !row.references.is_empty() {
-            draft.references = Some((row.references, draft.at.clone()));
+            let key = if row.references.len() > 1 {
+                "references"
+            } else {
+                "reference"
+            };
+            draft.references = Some((row.references, draft.at.clone(), key));
         }
+        draft.from_file = true;
         draft.checks.min_chrf = row.min_chrf;
         draft.checks.min_bleu = row.min_bleu;
         draft.tags = row.tags;
@@ -598,8 +607,18 @@ impl Check<'_> {
             let name = key.get_ref().as_ref();
             let Some(metric) = Metric::parse(name, task, labels, positive_label) else {
                 let known = Metric::known_names(task, labels, positive_label);
-                let hint = if let Some(guess) = did_you_mean(name, known.iter().map(String::as_str))
-                {
+                // `BLEU`, `chrF++`, `chrf-pp` as other tools write them.
+                let spelled = name.to_lowercase().replace("++", "_pp").replace('-', "_");
+                let translate_metric =
+                    matches!(spelled.as_str(), "bleu" | "chrf" | "chrf_pp" | "ter");
+                let hint = if known.contains(&spelled) {
+                    format!("did you mean `{spelled}`?")
+                } else if translate_metric {
+                    format!(
+                        "`{spelled}` is a metric of translate suites; this suite's task is {}",
+                        task.name()
+                    )
+                } else if let Some(guess) = did_you_mean(name, known.iter().map(String::as_str)) {
                     format!("did you mean `{guess}`?")
                 } else if matches!(name, "precision" | "recall" | "f1") {
                     "binary metrics need positive_label = \"...\" in the suite".to_string()
@@ -792,11 +811,23 @@ impl Check<'_> {
                 "max_chars" => draft.checks.max_chars = self.whole_number(k, value, 0),
                 "json" => draft.checks.json = self.boolean(k, value).unwrap_or(false),
                 "reference" | "references" => {
-                    let references = if k == "reference" {
-                        self.string(k, value).map(|r| vec![r])
-                    } else {
-                        self.strings(k, value)
-                            .map(|list| list.into_iter().map(|(r, _)| r).collect())
+                    let references = match value.get_ref() {
+                        _ if k == "reference" => self.string(k, value).map(|r| vec![r]),
+                        DeValue::String(text) => {
+                            self.error(
+                                value.span(),
+                                "`references` must be an array of strings, found a string",
+                            )
+                            .hint(format!(
+                                "write reference = {:?} for one, or references = [{:?}, \"...\"]",
+                                text.as_ref(),
+                                text.as_ref()
+                            ));
+                            None
+                        }
+                        _ => self
+                            .strings(k, value)
+                            .map(|list| list.into_iter().map(|(r, _)| r).collect()),
                     };
                     if draft.references.is_some() {
                         self.error(key.span(), "the case has both `reference` and `references`")
@@ -805,7 +836,12 @@ impl Check<'_> {
                         self.error(value.span(), "`references` is empty")
                             .hint("give at least one reference translation");
                     } else if let Some(references) = references {
-                        draft.references = Some((references, self.at(value.span())));
+                        let key = if k == "reference" {
+                            "reference"
+                        } else {
+                            "references"
+                        };
+                        draft.references = Some((references, self.at(value.span()), key));
                     }
                 }
                 "min_chrf" => draft.checks.min_chrf = self.sentence_score(k, value),
@@ -817,18 +853,146 @@ impl Check<'_> {
         Some(draft)
     }
 
+    /// The references of case `id`, checked against its task and its checks.
+    fn references(
+        &mut self,
+        id: &str,
+        task: Option<Task>,
+        draft: &Draft,
+        given: Option<(Vec<String>, Location, &'static str)>,
+    ) -> Vec<String> {
+        let at = &draft.at;
+        let references = match (task, given) {
+            (Some(Task::Classify), Some((_, references_at, key))) => {
+                self.problems.push(
+                    Diagnostic::new(format!(
+                        "case `{id}`: `{key}` is for translate and generate suites"
+                    ))
+                    .at(references_at)
+                    .hint("a classify case is judged by its expected label"),
+                );
+                return Vec::new();
+            }
+            (Some(Task::Translate), None) if !draft.mistyped => {
+                self.problems.push(
+                    Diagnostic::new(format!("case `{id}` has no `reference`"))
+                        .at(at.clone())
+                        .hint(
+                            "add reference = \"the expected translation\", \
+                             or references = [\"...\", \"...\"] for several",
+                        ),
+                );
+                return Vec::new();
+            }
+            (Some(Task::Generate), Some((_, references_at, key)))
+                if !draft.checks.uses_references() =>
+            {
+                self.problems.push(
+                    Diagnostic::new(format!(
+                        "case `{id}` gives a `{key}` but nothing compares the output with it"
+                    ))
+                    .at(references_at)
+                    .hint(if draft.from_file {
+                        "add a `min_chrf` field (e.g. 50) for a \"close to this answer\" check"
+                    } else {
+                        "add min_chrf = 50 (or min_bleu) for a \"close to this answer\" check"
+                    }),
+                );
+                return Vec::new();
+            }
+            (_, Some((references, references_at, key))) => {
+                if references.iter().any(|r| r.trim().is_empty()) {
+                    self.problems.push(
+                        Diagnostic::new(if key == "references" {
+                            format!("case `{id}` has an empty reference in `references`")
+                        } else {
+                            format!("case `{id}` has an empty `reference`")
+                        })
+                        .at(references_at)
+                        .hint(
+                            "an empty reference scores every output 0: \
+                                 give the expected text, or leave the reference out",
+                        ),
+                    );
+                }
+                references
+            }
+            (_, None) => Vec::new(),
+        };
+        if task == Some(Task::Generate)
+            && draft.checks.uses_references()
+            && references.is_empty()
+            && !draft.mistyped
+        {
+            let check = if draft.checks.min_chrf.is_some() {
+                "min_chrf"
+            } else {
+                "min_bleu"
+            };
+            let hint = if draft.from_file {
+                "add a `reference` field: the answer the output should be close to"
+            } else {
+                "add reference = \"the answer the output should be close to\""
+            };
+            self.problems.push(
+                Diagnostic::new(format!(
+                    "case `{id}`: `{check}` needs a `reference` to compare the output with"
+                ))
+                .at(at.clone())
+                .hint(hint),
+            );
+        }
+        references
+    }
+
+    /// Rows of the cases file of a translate suite that give no reference: one problem for all,
+    /// since it is usually the column that is missing or misnamed.
+    fn rows_without_reference(&mut self, rows: Vec<(Location, Vec<String>)>) {
+        let Some((first, columns)) = rows.first() else {
+            return;
+        };
+        let misnamed = columns.iter().find(|column| {
+            let lower = column.to_lowercase();
+            matches!(
+                lower.as_str(),
+                "reference" | "references" | "ref" | "refs" | "translation" | "target"
+            ) || did_you_mean(&lower, ["reference", "references"]).is_some()
+        });
+        let hint = match misnamed {
+            Some(column) => format!(
+                "the field `{column}` is read as a template var; name it `reference` \
+                 (JSONL: or `references`, a list)"
+            ),
+            None => "give each row a `reference` field: a `reference` column in CSV, \
+                     \"reference\": \"...\" (or \"references\": [...]) in JSONL"
+                .to_string(),
+        };
+        let message = if rows.len() == 1 {
+            "a row of the cases file has no `reference`".to_string()
+        } else {
+            format!(
+                "{} rows of the cases file have no `reference`, the first on line {}",
+                rows.len(),
+                first.line
+            )
+        };
+        self.problems
+            .push(Diagnostic::new(message).at(first.clone()).hint(hint));
+    }
+
     /// `min_chrf` / `min_bleu`: a sentence score on sacreBLEU's 0 to 100 scale.
     fn sentence_score(&mut self, key: &str, value: &Value<'_>) -> Option<f64> {
-        let score = self.number(key, value)?;
-        if !(0.0..=100.0).contains(&score) {
+        if let DeValue::String(text) = value.get_ref() {
             self.error(
                 value.span(),
-                format!(
-                    "`{key}` is {}, but sentence scores run from 0 to 100",
-                    number(score)
-                ),
+                format!("`{key}` must be a number, found a string"),
             )
-            .hint("sacreBLEU's scale: 100 is identical to a reference");
+            .hint(format!("write {key} = {}, without quotes", text.trim()));
+            return None;
+        }
+        let score = self.number(key, value)?;
+        if let Some((message, hint)) = super::floor::sentence_score_problem(key, score) {
+            self.error(value.span(), message).hint(hint);
             return None;
         }
         Some(score)
@@ -844,9 +1008,10 @@ impl Check<'_> {
         let mut cases: Vec<Case> = Vec::with_capacity(drafts.len());
         let mut seen: HashMap<String, SourceLine> = HashMap::with_capacity(drafts.len());
         let needed_vars = prompt.vars();
-        for (index, draft) in drafts.into_iter().enumerate() {
+        let mut rows_without_reference = Vec::new();
+        for (index, mut draft) in drafts.into_iter().enumerate() {
             let at = draft.at.clone();
-            let id = match draft.id {
+            let id = match draft.id.take() {
                 Some((id, id_at)) => {
                     if !valid_case_id(&id) {
                         self.problems.push(
@@ -890,14 +1055,21 @@ impl Check<'_> {
                     let message = format!(
                         "case `{id}` has no var `{var}`, used by the prompt as {{{{vars.{var}}}}}"
                     );
-                    let hint = format!(
-                        "add vars = {{ {var} = \"...\" }} to the case, or a `{var}` column to the cases file"
-                    );
+                    let hint = if cases_file::KNOWN_FIELDS.contains(var) {
+                        format!(
+                            "add vars = {{ {var} = \"...\" }} to the case; in a cases file \
+                             `{var}` is a field of the case, not a var, so rename the var"
+                        )
+                    } else {
+                        format!(
+                            "add vars = {{ {var} = \"...\" }} to the case, or a `{var}` column to the cases file"
+                        )
+                    };
                     self.problems
                         .push(Diagnostic::new(message).at(at.clone()).hint(hint));
                 }
             }
-            let expected = match (task, draft.expected) {
+            let expected = match (task, draft.expected.take()) {
                 (None, _) => None,
                 (Some(Task::Classify), None) if draft.mistyped => None,
                 (Some(Task::Classify), None) => {
@@ -944,60 +1116,13 @@ impl Check<'_> {
                 }
                 (Some(_), None) => None,
             };
-            let references = match (task, draft.references) {
-                (Some(Task::Classify), Some((_, references_at))) => {
-                    self.problems.push(
-                        Diagnostic::new(format!(
-                            "case `{id}`: `reference` is for translate and generate suites"
-                        ))
-                        .at(references_at)
-                        .hint("a classify case is judged by its expected label"),
-                    );
+            let references = match (task, draft.references.take()) {
+                (Some(Task::Translate), None) if draft.from_file && !draft.mistyped => {
+                    rows_without_reference.push((at.clone(), draft.vars.keys().cloned().collect()));
                     Vec::new()
                 }
-                (Some(Task::Translate), None) if !draft.mistyped => {
-                    self.problems.push(
-                        Diagnostic::new(format!("case `{id}` has no `reference`"))
-                            .at(at.clone())
-                            .hint(
-                                "add reference = \"the expected translation\", \
-                                 or references = [\"...\", \"...\"] for several",
-                            ),
-                    );
-                    Vec::new()
-                }
-                (Some(Task::Generate), Some((_, references_at)))
-                    if !draft.checks.uses_references() =>
-                {
-                    self.problems.push(
-                        Diagnostic::new(format!(
-                            "case `{id}` gives a `reference` but nothing compares the output with it"
-                        ))
-                        .at(references_at)
-                        .hint("add min_chrf = 50 (or min_bleu) for a \"close to this answer\" check"),
-                    );
-                    Vec::new()
-                }
-                (_, references) => references.map(|(r, _)| r).unwrap_or_default(),
+                (task, references) => self.references(&id, task, &draft, references),
             };
-            if task == Some(Task::Generate)
-                && draft.checks.uses_references()
-                && references.is_empty()
-                && !draft.mistyped
-            {
-                let check = if draft.checks.min_chrf.is_some() {
-                    "min_chrf"
-                } else {
-                    "min_bleu"
-                };
-                self.problems.push(
-                    Diagnostic::new(format!(
-                        "case `{id}`: `{check}` needs a `reference` to compare the output with"
-                    ))
-                    .at(at.clone())
-                    .hint("add reference = \"the answer the output should be close to\""),
-                );
-            }
             if task == Some(Task::Classify) && !draft.checks.is_empty() {
                 self.problems.push(
                     Diagnostic::new(format!(
@@ -1020,6 +1145,7 @@ impl Check<'_> {
                 source,
             });
         }
+        self.rows_without_reference(rows_without_reference);
         cases
     }
 }

@@ -5,7 +5,8 @@ Reads the suite's cases file (JSONL: `input` is the hypothesis, `reference` or `
 references), lays it out as sacreBLEU's reference streams (a case with fewer references than
 the most has `None` in the missing streams, which sacreBLEU skips), scores it with
 sacrebleu_oracle.py beside this file, and adds, per case, the reference with the highest
-sentence chrF against it alone. Writes one JSON object to stdout.
+sentence chrF against it alone, and the sentence chrF++ and TER (by which a broken floor
+ranks the cases). Writes one JSON object to stdout.
 
 Usage: .oracle-venv/bin/python tests/oracles/translate_fixture.py \\
            tests/fixtures/translate/outputs.jsonl > tests/fixtures/translate/expected.json
@@ -16,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sacrebleu  # noqa: E402
-from sacrebleu.metrics import CHRF  # noqa: E402
+from sacrebleu.metrics import CHRF, TER  # noqa: E402
 from sacrebleu_oracle import evaluate  # noqa: E402
 
 
@@ -28,7 +29,7 @@ def main(path):
     streams = max(len(r) for r in refs)
     stream_refs = [[r[k] if k < len(r) else None for r in refs] for k in range(streams)]
     scores = evaluate({"hyps": hyps, "refs": stream_refs})
-    chrf = CHRF()
+    chrf, chrf_pp, ter = CHRF(), CHRF(word_order=2), TER()
     cases = []
     for row, hyp, case_refs, bleu, sentence_chrf in zip(
         rows, hyps, refs, scores["sentence_bleu"], scores["sentence_chrf"]
@@ -39,6 +40,9 @@ def main(path):
             "chrf": sentence_chrf["score"],
             "bleu": bleu["score"],
             "closest_reference": alone.index(max(alone)),
+            # What a broken chrf_pp or ter floor ranks the cases by.
+            "chrf_pp": chrf_pp.sentence_score(hyp, case_refs).score,
+            "ter": ter.sentence_score(hyp, case_refs).score,
         })
     out = {
         "sacrebleu_version": sacrebleu.__version__,

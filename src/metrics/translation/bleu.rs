@@ -302,10 +302,12 @@ pub fn bleu_signature(refs: &[Vec<&str>]) -> String {
     signature(&nrefs_label(refs.iter().map(Vec::len)), false)
 }
 
-/// What `BLEU(effective_order=True).get_signature()` prints after scoring one sentence with
-/// `refs`, e.g. `nrefs:1|case:mixed|eff:yes|tok:13a|smooth:exp|version:2.6.0`.
-pub fn sentence_bleu_signature(refs: &[&str]) -> String {
-    signature(&refs.len().to_string(), true)
+/// What `BLEU(effective_order=True).get_signature()` prints after scoring each sentence with its
+/// references, `refs[i]`, e.g. `nrefs:1|case:mixed|eff:yes|tok:13a|smooth:exp|version:2.6.0`.
+/// sacreBLEU describes the last sentence it scored; here `nrefs` is `var` when the sentences
+/// have different numbers of references, as for a corpus.
+pub fn sentence_bleu_signature(refs: &[Vec<&str>]) -> String {
+    signature(&nrefs_label(refs.iter().map(Vec::len)), true)
 }
 
 #[cfg(test)]
