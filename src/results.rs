@@ -74,6 +74,9 @@ pub struct SuiteResults {
     /// (translate), `sentence_bleu` and `sentence_chrf` (any suite with references).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub signatures: BTreeMap<String, String>,
+    /// The suite's metrics over the cases of each tag, by tag name; tags in name order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub slices: Vec<SliceResult>,
     pub floors: Vec<FloorResult>,
     pub cases: Vec<CaseResult>,
 }
@@ -83,6 +86,16 @@ pub struct ModelInfo {
     pub provider: String,
     /// The command line, or the registered function's name.
     pub identity: String,
+}
+
+/// A suite's metrics over the cases that carry one tag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SliceResult {
+    pub tag: String,
+    /// Cases of the tag among those the suite's metrics count.
+    pub cases: usize,
+    /// Metric values by their `[floors]` names, as for the whole suite.
+    pub metrics: BTreeMap<String, f64>,
 }
 
 /// Rows are expected labels in `labels` order; columns are `predicted`: the labels, then
@@ -239,21 +252,21 @@ impl RunResults {
                 cases.push(case_result(session, s, c, outcome, gating));
             }
             let evaluation = (!floor_indices.is_empty()).then(|| session.evaluate(s));
-            let (metrics, confusion) = match evaluation {
-                Some(evaluation) => (
-                    evaluation.metrics.clone(),
-                    evaluation.metrics.confusion.clone(),
-                ),
-                None => {
-                    let ran: Vec<(usize, &CaseOutcome)> = (0..suite.cases.len())
-                        .filter(|c| !plan.ignored.contains(&(s, *c)))
-                        .filter_map(|c| session.finished(s, c).map(|o| (c, o)))
-                        .collect();
-                    let metrics = crate::engine::metrics(suite, &ran);
-                    let confusion = metrics.confusion.clone();
-                    (metrics, confusion)
-                }
+            // The cases the metrics count: every counted case when a floor asked for them all,
+            // else the cases that ran.
+            let counted: Vec<(usize, &CaseOutcome)> = (0..suite.cases.len())
+                .filter(|c| match evaluation {
+                    Some(_) => session.counts(s, *c),
+                    None => !plan.ignored.contains(&(s, *c)),
+                })
+                .filter_map(|c| session.finished(s, c).map(|o| (c, o)))
+                .collect();
+            let metrics = match evaluation {
+                Some(evaluation) => evaluation.metrics.clone(),
+                None => crate::engine::metrics(suite, &counted),
             };
+            let confusion = metrics.confusion.clone();
+            let slices = slices(suite, &counted);
             let mut floors = Vec::new();
             for f in floor_indices {
                 let floor = &suite.floors[f];
@@ -305,6 +318,7 @@ impl RunResults {
                 metrics_cases: metrics.cases,
                 metrics: metrics.values,
                 signatures: metrics.signatures,
+                slices,
                 confusion_matrix: confusion.map(|matrix| ConfusionMatrix {
                     labels: matrix.labels().to_vec(),
                     predicted: matrix
@@ -341,6 +355,30 @@ impl RunResults {
         let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         write_atomically(path, json.as_bytes())
     }
+}
+
+/// The metrics of each tag's cases among `counted`.
+fn slices(suite: &crate::suite::Suite, counted: &[(usize, &CaseOutcome)]) -> Vec<SliceResult> {
+    let mut tags: Vec<&str> = counted
+        .iter()
+        .flat_map(|(c, _)| suite.cases[*c].tags.iter().map(String::as_str))
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags.into_iter()
+        .map(|tag| {
+            let cases: Vec<(usize, &CaseOutcome)> = counted
+                .iter()
+                .filter(|(c, _)| suite.cases[*c].tags.iter().any(|t| t == tag))
+                .copied()
+                .collect();
+            SliceResult {
+                tag: tag.to_string(),
+                cases: cases.len(),
+                metrics: crate::engine::metrics(suite, &cases).values,
+            }
+        })
+        .collect()
 }
 
 fn count(totals: &mut Totals, verdict: Option<Verdict>, gating: bool) {

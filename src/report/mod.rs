@@ -1,3 +1,4 @@
 //! Reports: readers of [`RunResults`](crate::results::RunResults), each in its own module.
 
+pub mod analysis;
 pub mod terminal;
