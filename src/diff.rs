@@ -71,6 +71,18 @@ pub fn indent(text: &str) -> String {
         .join("\n")
 }
 
+/// Multi-line text set off with `|` at the start of each line, so blank lines and surrounding
+/// whitespace stay visible; `(empty)` for no text.
+pub fn fenced(text: &str) -> String {
+    if text.is_empty() {
+        return "  | (empty)".to_string();
+    }
+    text.split('\n')
+        .map(|line| format!("  | {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A word diff, merging runs of the same change so `[-a b-]{+c d+}` reads as one edit.
 fn words(expected: &str, actual: &str) -> String {
     let diff = TextDiff::configure()

@@ -161,6 +161,36 @@ fn is_punctuation(c: char) -> bool {
         )
 }
 
+/// Every check a case declares, named as [`Judgement::Checks`] names a failed one.
+pub fn declared(checks: &Checks) -> Vec<String> {
+    let mut names = Vec::new();
+    if checks.equals.is_some() {
+        names.push("equals".to_string());
+    }
+    names.extend(checks.contains.iter().map(|n| format!("contains {n:?}")));
+    names.extend(
+        checks
+            .not_contains
+            .iter()
+            .map(|n| format!("not_contains {n:?}")),
+    );
+    if let Some(regex) = &checks.regex {
+        names.push(format!("regex {:?}", regex.as_str()));
+    }
+    if let Some(max) = checks.max_chars {
+        names.push(format!("max_chars {max}"));
+    }
+    if checks.json {
+        names.push("json".to_string());
+    }
+    for (key, floor) in [("min_chrf", checks.min_chrf), ("min_bleu", checks.min_bleu)] {
+        if let Some(floor) = floor {
+            names.push(format!("{key} {}", number(floor)));
+        }
+    }
+    names
+}
+
 /// Runs every check a generate case declares; all must hold.
 pub fn check(checks: &Checks, output: &str) -> Vec<CheckFailure> {
     let mut failed = Vec::new();
@@ -291,5 +321,6 @@ mod tests {
             check(&checks, "Paris").len() == 1,
             "only json fails for Paris"
         );
+        assert_eq!(declared(&checks), names, "failures are named as declared");
     }
 }

@@ -350,6 +350,28 @@ impl RunResults {
         self.totals.failed + self.totals.errored > 0
     }
 
+    /// Reads results written by [`RunResults::write`]; the error says what is wrong with the file,
+    /// naming it.
+    pub fn read(path: &Path) -> Result<RunResults, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let version: Option<u64> = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|value| value.get("schema_version")?.as_u64());
+        if let Some(version) = version.filter(|v| *v != u64::from(SCHEMA_VERSION)) {
+            return Err(format!(
+                "{} has results schema version {version}; this evalgate reads version {SCHEMA_VERSION}",
+                path.display()
+            ));
+        }
+        serde_json::from_str(&text).map_err(|error| {
+            format!(
+                "{} is not an evalgate results.json: {error}",
+                path.display()
+            )
+        })
+    }
+
     /// Writes the results as pretty JSON, atomically: a reader sees the old file or the new one.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;

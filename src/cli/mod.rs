@@ -2,14 +2,18 @@
 //! and hands the results to reporters. Exit codes: 0 all passed, 1 something failed, 2 the input
 //! was wrong (a bad suite, a bad flag).
 
+mod progress;
+mod repro;
 mod snapshots;
 
 use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::{Repro, Selection, Session};
+use crate::report::style::{ColorChoice, Style};
 use crate::results::RunResults;
 use crate::suite::{self, Functions, LoadOptions, Suite};
 use clap::{Args, Parser, Subcommand};
+use progress::Progress;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +36,8 @@ enum Command {
     Run(RunArgs),
     /// Print the names of the tests the suites define, one per line.
     List(SuiteArgs),
+    /// Run one case and show the whole exchange: prompt, parameters, raw output, judgement.
+    Repro(repro::ReproArgs),
     /// Work on the cassettes the suites name.
     #[command(subcommand)]
     Cassette(CassetteCommand),
@@ -84,6 +90,12 @@ struct RunArgs {
     /// Where to write results.json [default: target/evalgate/results.json].
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
+    /// Run only the cases that failed or errored in the last results.json (the --out file).
+    #[arg(long, conflicts_with_all = ["filters", "skip", "exact", "ignored", "include_ignored"])]
+    failed: bool,
+    /// Colour the summary: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
 }
 
 impl SuiteArgs {
@@ -115,6 +127,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::List(args) => list(args),
+        Command::Repro(args) => repro::repro(&args),
         Command::Cassette(CassetteCommand::Prune { paths }) => prune(&paths),
         Command::Pending(args) => snapshots::pending(&args),
         Command::Accept(args) => snapshots::accept(&args),
@@ -142,23 +155,33 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<Diagnostic>> {
 /// The suites, ready to run: loaded, with their cassettes open in the environment's mode.
 fn session(args: &SuiteArgs) -> Result<Session, Vec<Diagnostic>> {
     let mode = cassette::Mode::from_env().map_err(|problem| vec![problem])?;
-    crate::snapshot::check_insta_environment().map_err(|problem| vec![problem])?;
     let suites = load(&args.paths)?;
+    let session = session_of(suites, mode, &args.paths)?;
+    Ok(session.include_ignored(args.include_ignored))
+}
+
+/// A session of the CLI over loaded suites, with their cassettes open in `mode`; `paths` are
+/// the suite paths the user gave (for the project root and the commands in messages).
+fn session_of(
+    suites: Vec<Suite>,
+    mode: cassette::Mode,
+    paths: &[PathBuf],
+) -> Result<Session, Vec<Diagnostic>> {
+    crate::snapshot::check_insta_environment().map_err(|problem| vec![problem])?;
     let (suites, broken, cassettes) = cassette::attach(suites, mode);
     if !broken.is_empty() {
         return Err(broken.into_iter().flat_map(|b| b.problems).collect());
     }
-    let paths = args.paths.clone();
-    let session = Session::new(
+    let roots = paths.to_vec();
+    Ok(Session::new(
         suites,
         &BTreeMap::new(),
         cassettes,
         Repro::Cli {
-            paths: args.paths.clone(),
+            paths: paths.to_vec(),
         },
     )
-    .snapshots_under(move || crate::snapshot::cli_workspace(&paths));
-    Ok(session.include_ignored(args.include_ignored))
+    .snapshots_under(move || crate::snapshot::cli_workspace(&roots)))
 }
 
 fn list(args: SuiteArgs) -> ExitCode {
@@ -176,18 +199,49 @@ fn list(args: SuiteArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(args: RunArgs) -> ExitCode {
+fn run(mut args: RunArgs) -> ExitCode {
+    let out = args.out.clone().unwrap_or_else(default_results_path);
+    if args.failed {
+        match failed_last_time(&out) {
+            Ok(tests) if tests.is_empty() => {
+                emit(&format!(
+                    "no case failed or errored in {}: nothing to run\n",
+                    out.display()
+                ));
+                return ExitCode::SUCCESS;
+            }
+            Ok(tests) => {
+                args.suites.filters = tests;
+                args.suites.exact = true;
+                args.suites.include_ignored = true;
+            }
+            Err(problem) => return bad_input(&[problem]),
+        }
+    }
     let session = match session(&args.suites) {
         Ok(session) => session,
         Err(problems) => return bad_input(&problems),
     };
     let plan = args.suites.selection().plan(&session);
     if plan.cases.is_empty() && plan.floors.is_empty() && plan.ignored.is_empty() {
-        return bad_input(&[Diagnostic::new("no test matches the filters").hint(
-            "`evalgate list` prints the test names; filters match parts of names unless --exact",
-        )]);
+        let hint = if args.failed {
+            "the cases that failed are gone from the suites; run them all with `evalgate run`"
+        } else {
+            "`evalgate list` prints the test names; filters match parts of names unless --exact"
+        };
+        return bad_input(&[Diagnostic::new("no test matches the filters").hint(hint)]);
     }
-    let out = args.out.unwrap_or_else(default_results_path);
+    let progress = Progress::for_stderr(cases_to_run(&session, &plan)).map(std::sync::Arc::new);
+    let session = match &progress {
+        Some(progress) => {
+            let progress = progress.clone();
+            session.observe(move |suite, case, outcome| {
+                let passed = outcome.verdict(&suite.cases[case]) == crate::engine::Verdict::Pass;
+                progress.advance(!passed);
+            })
+        }
+        None => session,
+    };
     if let Err(error) = crate::results::check_writable(&out) {
         return bad_input(&[Diagnostic::new(format!(
             "cannot write results to {}: {error}",
@@ -203,6 +257,9 @@ fn run(args: RunArgs) -> ExitCode {
     for suite in floor_suites {
         session.evaluate(suite);
     }
+    if let Some(progress) = &progress {
+        progress.finish();
+    }
     let saved = session.save_cassettes();
     let results = RunResults::collect(&session, &plan, started, clock.elapsed());
     // The results first: a reader that closes the terminal output early loses nothing.
@@ -210,7 +267,10 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: cannot write results to {}: {error}", out.display());
         return ExitCode::from(2);
     }
-    emit(&crate::report::terminal::render(&results));
+    emit(&crate::report::terminal::render(
+        &results,
+        Style::for_stdout(args.color),
+    ));
     emit(&format!("results: {}\n", out.display()));
     if let Err(problem) = saved {
         // The answers are in the results; only their recording is lost.
@@ -222,6 +282,35 @@ fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// How many cases the run will call the model for: those chosen, and every counted case of a
+/// suite whose floors run.
+fn cases_to_run(session: &Session, plan: &crate::engine::Plan) -> usize {
+    let mut cases: HashSet<(usize, usize)> = plan.cases.iter().copied().collect();
+    for (suite, _) in &plan.floors {
+        for case in 0..session.suite(*suite).cases.len() {
+            if session.counts(*suite, case) {
+                cases.insert((*suite, case));
+            }
+        }
+    }
+    cases.len()
+}
+
+/// The names of the cases that failed or errored in the results at `path`.
+fn failed_last_time(path: &std::path::Path) -> Result<Vec<String>, Diagnostic> {
+    let results = RunResults::read(path).map_err(|problem| {
+        Diagnostic::new(format!("--failed: {problem}"))
+            .hint("run the suites once without --failed, or point --out at the last results")
+    })?;
+    Ok(results
+        .suites
+        .iter()
+        .flat_map(|suite| &suite.cases)
+        .filter(|case| matches!(case.verdict.as_str(), "fail" | "error"))
+        .map(|case| case.test.clone())
+        .collect())
 }
 
 /// Drops every recording that no case of the suites asks for any more (a case removed, a prompt

@@ -3,10 +3,11 @@
 
 use super::{bad_input, emit};
 use crate::diagnostic::Diagnostic;
+use crate::report::style::{ColorChoice, Style};
 use crate::snapshot::review::{self, Pending, Scan};
 use crate::suite::{self, Functions, LoadOptions, Suite};
 use clap::Args;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -217,13 +218,12 @@ pub fn review(args: &SnapshotArgs) -> ExitCode {
         emit("no pending snapshots\n");
         return ExitCode::SUCCESS;
     }
-    let colour = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let style = Style::for_stdout(ColorChoice::Auto);
     let stdin = std::io::stdin();
     let mut answers = stdin.lock().lines();
     let (mut accepted, mut rejected, mut skipped) = (0, 0, 0);
     for (number, pending) in chosen.iter().enumerate() {
-        let screen = match screen(pending, number + 1, chosen.len(), colour) {
+        let screen = match screen(pending, number + 1, chosen.len(), style) {
             Ok(screen) => screen,
             Err(problem) => {
                 eprintln!("error: {problem}");
@@ -271,7 +271,7 @@ pub fn review(args: &SnapshotArgs) -> ExitCode {
 
 /// One pending snapshot as the review shows it: its header as insta wrote it, then the new text
 /// or the diff against the accepted one.
-fn screen(pending: &Pending, number: usize, total: usize, colour: bool) -> Result<String, String> {
+fn screen(pending: &Pending, number: usize, total: usize, style: Style) -> Result<String, String> {
     let mut text = format!("\n── {} ({number} of {total}) ──\n", describe(pending));
     text.push_str(&format!("file: {}\n", crate::files::shown(&pending.file)));
     for line in review::header(pending) {
@@ -283,52 +283,17 @@ fn screen(pending: &Pending, number: usize, total: usize, colour: bool) -> Resul
         None => {
             text.push_str("new snapshot:\n");
             for line in new.lines() {
-                text.push_str(&paint(colour, &format!("+ {line}")));
+                text.push_str(&style.diff_line(&format!("+ {line}")));
+                text.push('\n');
             }
         }
         Some(old) => {
             text.push_str("changed: [-removed-] {+added+}; - accepted, + new lines:\n");
             for line in crate::diff::inline(&old, &new).lines() {
-                text.push_str(&paint(colour, line));
+                text.push_str(&style.diff_line(line));
+                text.push('\n');
             }
         }
     }
     Ok(text)
-}
-
-/// A diff line, coloured on a terminal: whole `- `/`+ ` lines red or green, and within a line
-/// the `[-removed-]` parts red, the `{+added+}` parts green. The markers stay either way.
-fn paint(colour: bool, line: &str) -> String {
-    if !colour {
-        return format!("{line}\n");
-    }
-    let (red, green, reset) = ("\x1b[31m", "\x1b[32m", "\x1b[0m");
-    let whole = if line.starts_with("- ") {
-        red
-    } else if line.starts_with("+ ") {
-        green
-    } else {
-        ""
-    };
-    let painted = line
-        .replace("[-", &format!("{red}[-"))
-        .replace("-]", &format!("-]{reset}{whole}"))
-        .replace("{+", &format!("{green}{{+"))
-        .replace("+}", &format!("+}}{reset}{whole}"));
-    format!("{whole}{painted}{reset}\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_marks_words_and_lines_and_keeps_the_markers() {
-        assert_eq!(paint(false, "[-a-]{+b+}"), "[-a-]{+b+}\n");
-        assert_eq!(
-            paint(true, "x [-a-]{+b+}"),
-            "x \x1b[31m[-a-]\x1b[0m\x1b[32m{+b+}\x1b[0m\x1b[0m\n"
-        );
-        assert_eq!(paint(true, "+ new"), "\x1b[32m+ new\x1b[0m\n");
-    }
 }

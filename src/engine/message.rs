@@ -477,14 +477,7 @@ fn quoted_short(text: &str) -> String {
 
 /// Multi-line text, indented and fenced with `|` so blank lines and whitespace stay visible.
 fn block(text: &str) -> String {
-    let text = truncated(text, SHOWN_CHARS);
-    if text.is_empty() {
-        return "  | (empty)".to_string();
-    }
-    text.split('\n')
-        .map(|line| format!("  | {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::diff::fenced(&truncated(text, SHOWN_CHARS))
 }
 
 #[cfg(test)]

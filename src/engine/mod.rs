@@ -100,7 +100,12 @@ pub struct Session {
     cassettes: Cassettes,
     snapshot_root: OnceLock<PathBuf>,
     find_snapshot_root: Box<dyn Fn() -> PathBuf + Send + Sync>,
+    observer: Option<Box<Observer>>,
 }
+
+/// Told of each case's outcome as soon as it is known, on the thread that ran the case: how a
+/// face shows progress without the engine printing anything.
+pub type Observer = dyn Fn(&Suite, usize, &CaseOutcome) + Send + Sync;
 
 struct SuiteRun {
     suite: Suite,
@@ -154,7 +159,17 @@ impl Session {
             cassettes,
             snapshot_root: OnceLock::new(),
             find_snapshot_root: Box::new(|| snapshot::cli_workspace(&[])),
+            observer: None,
         }
+    }
+
+    /// Calls `observer` with each case's outcome when it is first known.
+    pub fn observe(
+        mut self,
+        observer: impl Fn(&Suite, usize, &CaseOutcome) + Send + Sync + 'static,
+    ) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
     }
 
     /// The cassette mode, if any suite could use one.
@@ -188,7 +203,13 @@ impl Session {
     /// The outcome of a case, running it if no one has yet.
     pub fn outcome(&self, suite: usize, case: usize) -> &CaseOutcome {
         let run = &self.runs[suite];
-        run.outcomes[case].get_or_init(|| run.execute(case, || self.snapshot_root()))
+        run.outcomes[case].get_or_init(|| {
+            let outcome = run.execute(case, || self.snapshot_root());
+            if let Some(observer) = &self.observer {
+                observer(&run.suite, case, &outcome);
+            }
+            outcome
+        })
     }
 
     /// The project root snapshots are kept relative to, found once, when a suite first needs it.

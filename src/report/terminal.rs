@@ -1,11 +1,13 @@
 //! The CLI's terminal summary: gating failures with their messages, then per suite the case
-//! counts and every floor with its value, bound and verdict, then one result line.
+//! counts and every floor with its value, bound and verdict, then one result line. Coloured
+//! when `style` says so; the words carry the meaning either way.
 
+use super::style::Style;
 use crate::results::{RunResults, Totals};
 use crate::suite::Bound;
 use std::fmt::Write;
 
-pub fn render(results: &RunResults) -> String {
+pub fn render(results: &RunResults, style: Style) -> String {
     let mut out = String::new();
     let failures: Vec<(&str, &str)> = results
         .suites
@@ -27,9 +29,12 @@ pub fn render(results: &RunResults) -> String {
         })
         .collect();
     if !failures.is_empty() {
-        out.push_str("failures:\n");
+        let _ = writeln!(out, "{}", style.bold("failures:"));
         for (test, message) in &failures {
-            let _ = write!(out, "\n---- {test} ----\n{message}\n");
+            let _ = writeln!(out, "\n{}", style.red(&format!("---- {test} ----")));
+            for line in message.lines() {
+                let _ = writeln!(out, "{}", style.diff_line(line));
+            }
         }
         out.push('\n');
     }
@@ -37,7 +42,11 @@ pub fn render(results: &RunResults) -> String {
         let _ = writeln!(
             out,
             "{} · {} · {} · {}: {}",
-            suite.name, suite.task, suite.file, suite.model.provider, suite.model.identity
+            style.bold(&suite.name),
+            suite.task,
+            suite.file,
+            suite.model.provider,
+            suite.model.identity
         );
         let _ = writeln!(
             out,
@@ -66,9 +75,9 @@ pub fn render(results: &RunResults) -> String {
                 .value
                 .map_or_else(|| "n/a".to_string(), |v| limits.show_value(v));
             let verdict = match (floor.verdict.as_str(), floor.gating) {
-                ("pass", _) => "ok",
-                (_, true) => "FAILED",
-                (_, false) => "failed (not gating)",
+                ("pass", _) => style.green("ok"),
+                (_, true) => style.red("FAILED"),
+                (_, false) => style.yellow("failed (not gating)"),
             };
             let _ = writeln!(
                 out,
@@ -78,7 +87,11 @@ pub fn render(results: &RunResults) -> String {
         }
     }
     let totals = &results.totals;
-    let status = if results.failed() { "FAILED" } else { "ok" };
+    let status = if results.failed() {
+        style.red("FAILED")
+    } else {
+        style.green("ok")
+    };
     let _ = write!(
         out,
         "\nresult: {status}. {} passed; {} failed; {} errored; {} ignored",

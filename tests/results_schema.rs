@@ -1,0 +1,131 @@
+//! results.json against its committed JSON Schema (schema/results.schema.json, draft 2020-12),
+//! on real runs of the binary that together fill every optional part: a classifier with a
+//! confusion matrix, tags and wrong answers; model faults; translation with several references;
+//! snapshots; an OpenAI-compatible model replayed from a cassette with token usage. The schema
+//! forbids unknown fields, so a field added to the results without the schema fails here.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn schema() -> (boon::Schemas, boon::SchemaIndex) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/results.schema.json");
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.enable_format_assertions();
+    let index = compiler
+        .compile(path.to_str().unwrap(), &mut schemas)
+        .unwrap_or_else(|e| panic!("the schema does not compile: {e}"));
+    (schemas, index)
+}
+
+/// results.json of `evalgate run ARGS`, whatever the run's verdict.
+fn results(args: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out: PathBuf = dir.path().join("results.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|_| {
+        panic!(
+            "no results from {args:?}: exit {:?}\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+fn validate(results: &Value, what: &str) {
+    let (schemas, index) = schema();
+    if let Err(error) = schemas.validate(results, index) {
+        panic!("{what}: results.json does not follow the schema:\n{error:#}");
+    }
+}
+
+#[test]
+fn real_runs_follow_the_schema() {
+    let runs = [
+        ("classify", vec!["run", "tests/fixtures/cli/labels.toml"]),
+        ("faults", vec!["run", "tests/fixtures/cli/faults.toml"]),
+        ("translate", vec!["run", "tests/fixtures/translate"]),
+        ("examples", vec!["run", "suites", "--include-ignored"]),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (what, args) in runs {
+        let results = results(&args);
+        validate(&results, what);
+        for suite in results["suites"].as_array().unwrap() {
+            seen.extend(suite.as_object().unwrap().keys().cloned());
+            for case in suite["cases"].as_array().unwrap() {
+                seen.extend(
+                    case.as_object()
+                        .unwrap()
+                        .keys()
+                        .map(|k| format!("case.{k}")),
+                );
+            }
+        }
+    }
+    // The runs above must exercise the optional parts, or the test proves less than it says.
+    for field in [
+        "confusion_matrix",
+        "signatures",
+        "slices",
+        "labels",
+        "case.expected",
+        "case.references",
+        "case.similarity",
+        "case.predicted",
+        "case.failed_checks",
+        "case.error",
+        "case.usage",
+        "case.replayed",
+        "case.snapshot",
+        "case.message",
+        "case.tags",
+        "case.vars",
+    ] {
+        assert!(seen.contains(field), "no run produced `{field}`");
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_results_never_hold() {
+    let valid = results(&["run", "tests/fixtures/cli/labels.toml"]);
+    validate(&valid, "the unchanged results");
+    let (schemas, index) = schema();
+    type Break = fn(&mut Value);
+    let broken: [(&str, Break); 5] = [
+        ("an unknown top-level field", |r| {
+            r["surprise"] = Value::from(1);
+        }),
+        ("another schema version", |r| {
+            r["schema_version"] = Value::from(2);
+        }),
+        ("an unknown verdict", |r| {
+            r["suites"][0]["cases"][0]["verdict"] = Value::from("maybe");
+        }),
+        ("a negative count", |r| {
+            r["totals"]["passed"] = Value::from(-1);
+        }),
+        ("a case without its test name", |r| {
+            r["suites"][0]["cases"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("test");
+        }),
+    ];
+    for (what, break_it) in broken {
+        let mut results = valid.clone();
+        break_it(&mut results);
+        assert!(
+            schemas.validate(&results, index).is_err(),
+            "the schema accepts {what}"
+        );
+    }
+}
