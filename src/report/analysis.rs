@@ -105,3 +105,98 @@ pub fn confusion_groups(suite: &SuiteResults) -> Vec<ConfusionGroup<'_>> {
     });
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn suite(task: &str, extra: serde_json::Value) -> SuiteResults {
+        let mut suite = json!({
+            "name": "s", "file": "s.toml", "task": task,
+            "model": {"provider": "fn", "identity": "m"},
+            "labels": ["negative", "neutral", "positive"],
+            "fail_on": ["case", "floor"],
+            "cases_summary": {"passed": 0, "failed": 0, "errored": 0, "ignored": 0, "not_gating": 0},
+            "metrics_cases": 0, "metrics": {}, "floors": [], "cases": []
+        });
+        suite
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(suite).unwrap()
+    }
+
+    fn case(id: &str, expected: &str, predicted: &str) -> serde_json::Value {
+        json!({"id": id, "test": format!("s::{id}"), "file": "s.toml", "line": 1, "input": id,
+               "prompt": id, "verdict": if expected == predicted { "pass" } else { "fail" },
+               "gating": true, "expected": expected, "predicted": predicted})
+    }
+
+    #[test]
+    fn worst_slices_are_those_below_the_suite_largest_gap_first() {
+        let suite = suite(
+            "classify",
+            json!({
+                "metrics": {"accuracy": 0.6},
+                "slices": [
+                    {"tag": "a", "cases": 10, "metrics": {"accuracy": 0.5}},
+                    {"tag": "b", "cases": 4, "metrics": {"accuracy": 0.25}},
+                    {"tag": "c", "cases": 8, "metrics": {"accuracy": 0.9}},
+                    {"tag": "d", "cases": 3, "metrics": {"accuracy": 0.5}},
+                    {"tag": "e", "cases": 3, "metrics": {}}
+                ]
+            }),
+        );
+        let worst: Vec<(&str, f64)> = worst_slices(&suite, 5)
+            .iter()
+            .map(|g| (g.tag, g.gap()))
+            .collect();
+        assert_eq!(worst.len(), 3, "{worst:?}");
+        assert_eq!(worst[0].0, "b");
+        assert!((worst[0].1 + 0.35).abs() < 1e-12);
+        assert_eq!([worst[1].0, worst[2].0], ["a", "d"], "ties by tag name");
+        assert_eq!(worst_slices(&suite, 1).len(), 1);
+        let translate = suite_with_chrf();
+        assert_eq!(worst_slices(&translate, 3)[0].metric, "chrf");
+    }
+
+    fn suite_with_chrf() -> SuiteResults {
+        suite(
+            "translate",
+            json!({"metrics": {"chrf": 50.0, "bleu": 10.0},
+                   "slices": [{"tag": "q", "cases": 2, "metrics": {"chrf": 40.0, "bleu": 30.0}}]}),
+        )
+    }
+
+    #[test]
+    fn wrong_answers_group_by_expected_and_predicted_largest_first() {
+        let suite = suite(
+            "classify",
+            json!({"cases": [
+                case("1", "negative", "positive"),
+                case("2", "neutral", "<invalid>"),
+                case("3", "negative", "positive"),
+                case("4", "positive", "positive"),
+                case("5", "neutral", "positive"),
+                case("6", "negative", "neutral"),
+            ]}),
+        );
+        let groups: Vec<(&str, &str, Vec<&str>)> = confusion_groups(&suite)
+            .iter()
+            .map(|g| {
+                let ids = g.cases.iter().map(|c| c.id.as_str()).collect();
+                (g.expected, g.predicted, ids)
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                ("negative", "positive", vec!["1", "3"]),
+                ("negative", "neutral", vec!["6"]),
+                ("neutral", "positive", vec!["5"]),
+                ("neutral", "<invalid>", vec!["2"]),
+            ]
+        );
+    }
+}

@@ -2,10 +2,16 @@
 //! counts and every floor with its value, bound and verdict, then one result line. Coloured
 //! when `style` says so; the words carry the meaning either way.
 
+use super::analysis;
 use super::style::Style;
 use crate::results::{RunResults, Totals};
-use crate::suite::Bound;
+use crate::suite::{Bound, number};
 use std::fmt::Write;
+
+/// How many of the slices that do worst than their suite the summary names.
+const SHOWN_SLICES: usize = 3;
+/// How many confusion pairs (expected → predicted) the summary names.
+const SHOWN_CONFUSIONS: usize = 3;
 
 pub fn render(results: &RunResults, style: Style) -> String {
     let mut out = String::new();
@@ -58,6 +64,36 @@ pub fn render(results: &RunResults, style: Style) -> String {
         }
         if let Some(line) = translation_scores(suite) {
             let _ = writeln!(out, "  score  {line}");
+        }
+        for gap in analysis::worst_slices(suite, SHOWN_SLICES) {
+            let _ = writeln!(
+                out,
+                "  slice  {} ({} cases): {} {} against {} overall",
+                gap.tag,
+                gap.cases,
+                gap.metric,
+                number(gap.value),
+                number(gap.suite_value)
+            );
+        }
+        let confusions: Vec<String> = analysis::confusion_groups(suite)
+            .iter()
+            .take(SHOWN_CONFUSIONS)
+            .map(|group| {
+                format!(
+                    "{} → {} ×{}",
+                    group.expected,
+                    group.predicted,
+                    group.cases.len()
+                )
+            })
+            .collect();
+        if !confusions.is_empty() {
+            let _ = writeln!(
+                out,
+                "  wrong  {} (expected → predicted)",
+                confusions.join(", ")
+            );
         }
         let width = suite
             .floors
@@ -140,7 +176,7 @@ fn translation_scores(suite: &crate::results::SuiteResults) -> Option<String> {
     .filter(|(metric, _)| suite.signatures.contains_key(*metric))
     .filter_map(|(metric, shown)| {
         let value = suite.metrics.get(metric)?;
-        Some(format!("{shown} {}", crate::suite::number(*value)))
+        Some(format!("{shown} {}", number(*value)))
     })
     .collect();
     // The corpus is the cases that produced an output.
