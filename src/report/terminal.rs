@@ -2,7 +2,6 @@
 //! counts and every floor with its value, bound and verdict, then one result line.
 
 use crate::results::{RunResults, Totals};
-use crate::suite::Bound;
 use std::fmt::Write;
 
 pub fn render(results: &RunResults) -> String {
@@ -57,14 +56,7 @@ pub fn render(results: &RunResults) -> String {
             .max()
             .unwrap_or(0);
         for floor in &suite.floors {
-            let limits = Bound {
-                min: floor.min,
-                max: floor.max,
-            };
-            let bound = limits.describe();
-            let value = floor
-                .value
-                .map_or_else(|| "n/a".to_string(), |v| limits.show_value(v));
+            let (value, bound) = super::floor_figures(floor);
             let verdict = match (floor.verdict.as_str(), floor.gating) {
                 ("pass", _) => "ok",
                 (_, true) => "FAILED",
