@@ -5,7 +5,7 @@
 use super::analysis;
 use super::style::Style;
 use crate::results::{RunResults, Totals};
-use crate::suite::{Bound, number};
+use crate::suite::number;
 use std::fmt::Write;
 
 /// How many of the slices that do worst than their suite the summary names.
@@ -102,14 +102,7 @@ pub fn render(results: &RunResults, style: Style) -> String {
             .max()
             .unwrap_or(0);
         for floor in &suite.floors {
-            let limits = Bound {
-                min: floor.min,
-                max: floor.max,
-            };
-            let bound = limits.describe();
-            let value = floor
-                .value
-                .map_or_else(|| "n/a".to_string(), |v| limits.show_value(v));
+            let (value, bound) = super::floor_figures(floor);
             let verdict = match (floor.verdict.as_str(), floor.gating) {
                 ("pass", _) => style.green("ok"),
                 (_, true) => style.red("FAILED"),
