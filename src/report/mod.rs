@@ -4,6 +4,7 @@
 //! status each shows, and how text a model wrote is made safe to embed.
 
 pub mod analysis;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod style;
