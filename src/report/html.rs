@@ -380,13 +380,7 @@ impl Page<'_> {
              <th scope=\"col\">Floor</th><th scope=\"col\">Verdict</th></tr></thead>\n<tbody>\n",
         );
         for floor in &suite.floors {
-            let bound = Bound {
-                min: floor.min,
-                max: floor.max,
-            };
-            let value = floor
-                .value
-                .map_or_else(|| "n/a".to_string(), |v| bound.show_value(v));
+            let (value, bound) = super::floor_figures(floor);
             let _ = writeln!(
                 self.out,
                 "<tr class=\"{}\"><th scope=\"row\"><code>{}</code></th><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
@@ -397,7 +391,7 @@ impl Page<'_> {
                 },
                 esc(&floor.metric),
                 esc(&value),
-                esc(&bound.describe()),
+                esc(&bound),
                 floor_verdict(floor),
             );
         }
