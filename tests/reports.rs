@@ -6,11 +6,13 @@
 //! schema with xmllint and read by junitparser (both `#[ignore]`d: .ci/run installs the tools
 //! and runs them). Markdown is parsed by a CommonMark parser with GitHub's tables.
 
-use evalgate::report::{junit, markdown};
+use evalgate::report::style::Style;
+use evalgate::report::{html, junit, markdown};
 use evalgate::results::{GitInfo, RunResults};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// Runs the binary on `paths` and reads the results it wrote; the run may fail.
@@ -683,4 +685,283 @@ fn reports_of_the_projects_own_suites() {
         .map(|s| s.cases.len() + s.floors.len())
         .sum();
     assert_eq!(number(doc.root_element(), "tests"), tests);
+}
+
+// ---- Terminal
+
+#[test]
+fn terminal_snapshot() {
+    let summary = evalgate::report::terminal::render(fixtures(), Style::PLAIN);
+    insta::assert_snapshot!("terminal", summary);
+}
+
+#[test]
+fn terminal_colours_verdicts_and_keeps_the_words() {
+    let plain = evalgate::report::terminal::render(fixtures(), Style::PLAIN);
+    let coloured = evalgate::report::terminal::render(fixtures(), Style::COLOURED);
+    assert!(!plain.contains('\x1b'));
+    assert!(coloured.contains("\x1b[31mFAILED\x1b[0m"), "{coloured}");
+    assert_eq!(strip_ansi(&coloured), plain);
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+// ---- The command line: `run --junit/--markdown/--html` and `evalgate report`
+
+fn evalgate(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .current_dir(dir)
+        .env_remove("CI")
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn run_writes_every_report_and_report_writes_the_same_bytes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let suites = fixture("reports");
+    let run = evalgate(
+        dir.path(),
+        &[
+            "run",
+            &suites,
+            "--out",
+            "out/results.json",
+            "--junit",
+            "out/junit.xml",
+            "--markdown",
+            "summary.md",
+            "--html",
+            "out/report.html",
+        ],
+    );
+    let stdout = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}{}", text(&run.stderr));
+    assert!(
+        stdout.ends_with(
+            "results: out/results.json\njunit: out/junit.xml\nmarkdown: summary.md\n\
+             html: out/report.html\n"
+        ),
+        "{stdout}"
+    );
+    let results = RunResults::read(&dir.path().join("out/results.json")).unwrap();
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert_eq!(read("out/junit.xml"), junit::render(&results));
+    assert_eq!(read("summary.md"), markdown::render(&results, 1_000_000));
+    assert_eq!(read("out/report.html"), html::render(&results));
+
+    let again = evalgate(
+        dir.path(),
+        &[
+            "report",
+            "out/results.json",
+            "--junit",
+            "again.xml",
+            "--markdown",
+            "again.md",
+            "--html",
+            "again.html",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(
+        text(&again.stdout),
+        "junit: again.xml\nmarkdown: again.md\nhtml: again.html\n"
+    );
+    assert_eq!(read("again.xml"), read("out/junit.xml"));
+    assert_eq!(read("again.md"), read("summary.md"));
+    assert_eq!(read("again.html"), read("out/report.html"));
+
+    // Without a report flag, the run's terminal summary, exit 0: report does not gate.
+    let summary = evalgate(dir.path(), &["report", "out/results.json"]);
+    assert_eq!(summary.status.code(), Some(0));
+    let summary = text(&summary.stdout);
+    assert!(summary.contains("result: FAILED."), "{summary}");
+    assert!(stdout.starts_with(&summary), "{stdout}\n---\n{summary}");
+}
+
+#[test]
+fn report_reads_the_default_results_under_the_target_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("elsewhere");
+    let suites = fixture("reports/tone.toml");
+    let with_target = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_evalgate"))
+            .current_dir(dir.path())
+            .env("CARGO_TARGET_DIR", &target)
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    with_target(&["run", &suites]);
+    assert!(target.join("evalgate/results.json").is_file());
+    let report = with_target(&["report", "--markdown", "tone.md"]);
+    assert_eq!(report.status.code(), Some(0), "{}", text(&report.stderr));
+    assert!(
+        std::fs::read_to_string(dir.path().join("tone.md"))
+            .unwrap()
+            .contains("tone")
+    );
+}
+
+/// Runs `args` in a fresh folder holding a results.json of the tone fixture; exit code 2 and
+/// stderr, and checks nothing was left behind but the results.
+fn refused(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = evalgate(
+        dir.path(),
+        &[
+            "run",
+            &fixture("reports/tone.toml"),
+            "--out",
+            "results.json",
+        ],
+    );
+    assert!(
+        ran.status.code().is_some_and(|c| c < 2),
+        "{}",
+        text(&ran.stderr)
+    );
+    std::fs::write(
+        dir.path().join("garbage.json"),
+        "{\"schema_version\": 1, \"suites\": 3}",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("future.json"), "{\"schema_version\": 99}").unwrap();
+    std::fs::create_dir(dir.path().join("a-folder")).unwrap();
+    let before = listing(dir.path());
+    let output = evalgate(dir.path(), args);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stdout));
+    assert_eq!(listing(dir.path()), before, "files were written");
+    text(&output.stderr)
+}
+
+fn listing(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
+    let mut files: Vec<_> = walk(dir);
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|entry| {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.is_dir() {
+                let mut inner = walk(&path);
+                inner.push((path.display().to_string(), std::time::UNIX_EPOCH));
+                inner
+            } else {
+                let modified = entry.metadata().unwrap().modified().unwrap();
+                vec![(path.display().to_string(), modified)]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn report_errors_name_the_file_or_flag_and_the_next_step() {
+    let missing = refused(&["report", "nothing.json", "--html", "r.html"]);
+    assert!(
+        missing.contains("error: cannot read nothing.json:"),
+        "{missing}"
+    );
+    assert!(missing.contains("hint: name a results.json that `evalgate run` wrote"));
+
+    let garbage = refused(&["report", "garbage.json", "--html", "r.html"]);
+    assert!(
+        garbage.contains("error: garbage.json is not an evalgate results.json: invalid type"),
+        "{garbage}"
+    );
+
+    let future = refused(&["report", "future.json"]);
+    assert!(
+        future.contains(
+            "error: future.json has results schema version 99; this evalgate reads version 1"
+        ),
+        "{future}"
+    );
+
+    let same = refused(&["report", "results.json", "--html", "results.json"]);
+    assert!(
+        same.contains("error: --html and RESULTS both name results.json"),
+        "{same}"
+    );
+    assert!(same.contains("hint: give each report its own file"));
+
+    let twice = refused(&[
+        "report",
+        "results.json",
+        "--junit",
+        "r",
+        "--markdown",
+        "./r",
+    ]);
+    assert!(
+        twice.contains("error: --markdown and --junit both name ./r"),
+        "{twice}"
+    );
+
+    let folder = refused(&["report", "results.json", "--junit", "a-folder"]);
+    assert!(
+        folder.contains("error: --junit: cannot write a-folder: it is a folder"),
+        "{folder}"
+    );
+    assert!(folder.contains("hint: choose another place with --junit PATH"));
+}
+
+#[test]
+fn run_checks_report_paths_before_any_model_is_called() {
+    // results.json is rewritten by a run that starts, so an unchanged listing means no run.
+    let under_a_file = refused(&[
+        "run",
+        &fixture("reports/tone.toml"),
+        "--out",
+        "results.json",
+        "--markdown",
+        "results.json/summary.md",
+    ]);
+    assert!(
+        under_a_file.contains("error: --markdown: cannot write results.json/summary.md:"),
+        "{under_a_file}"
+    );
+    let clash = refused(&[
+        "run",
+        &fixture("reports/tone.toml"),
+        "--out",
+        "results.json",
+        "--html",
+        "results.json",
+    ]);
+    assert!(
+        clash.contains("error: --html and --out both name results.json"),
+        "{clash}"
+    );
 }

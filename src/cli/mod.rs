@@ -3,6 +3,7 @@
 //! was wrong (a bad suite, a bad flag).
 
 mod progress;
+mod reports;
 mod repro;
 mod snapshots;
 
@@ -38,6 +39,8 @@ enum Command {
     List(SuiteArgs),
     /// Run one case and show the whole exchange: prompt, parameters, raw output, judgement.
     Repro(repro::ReproArgs),
+    /// Write the reports of a finished run again from its results.json, or print its summary.
+    Report(reports::ReportArgs),
     /// Work on the cassettes the suites name.
     #[command(subcommand)]
     Cassette(CassetteCommand),
@@ -96,6 +99,8 @@ struct RunArgs {
     /// Colour the summary: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
+    #[command(flatten)]
+    reports: reports::ReportPaths,
 }
 
 impl SuiteArgs {
@@ -128,6 +133,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::List(args) => list(args),
         Command::Repro(args) => repro::repro(&args),
+        Command::Report(args) => reports::report(&args),
         Command::Cassette(CassetteCommand::Prune { paths }) => prune(&paths),
         Command::Pending(args) => snapshots::pending(&args),
         Command::Accept(args) => snapshots::accept(&args),
@@ -249,6 +255,9 @@ fn run(mut args: RunArgs) -> ExitCode {
         ))
         .hint("choose another place with --out PATH")]);
     }
+    if let Err(problem) = args.reports.check(Some(("--out", &out))) {
+        return bad_input(&[problem]);
+    }
     let started = SystemTime::now();
     let clock = Instant::now();
     session.run_cases(&plan.cases);
@@ -267,11 +276,15 @@ fn run(mut args: RunArgs) -> ExitCode {
         eprintln!("error: cannot write results to {}: {error}", out.display());
         return ExitCode::from(2);
     }
+    let reports = match args.reports.write(&results) {
+        Ok(written) => written,
+        Err(problem) => return bad_input(&[problem]),
+    };
     emit(&crate::report::terminal::render(
         &results,
         Style::for_stdout(args.color),
     ));
-    emit(&format!("results: {}\n", out.display()));
+    emit(&format!("results: {}\n{reports}", out.display()));
     if let Err(problem) = saved {
         // The answers are in the results; only their recording is lost.
         eprintln!("error: {problem}");

@@ -1,0 +1,150 @@
+//! The report files a run or `evalgate report` writes: `--junit`, `--markdown` and `--html`, each
+//! rendered from the results by its own module of `report`.
+
+use super::{bad_input, emit};
+use crate::diagnostic::Diagnostic;
+use crate::files::write_atomically;
+use crate::report::style::{ColorChoice, Style};
+use crate::report::{html, junit, markdown};
+use crate::results::{RunResults, check_writable};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// GitHub shows at most 1 MiB of a step summary; the Markdown report stays under it with room
+/// for a line another step appends.
+pub const MARKDOWN_MAX_BYTES: usize = 1_000_000;
+
+#[derive(Args, Debug, Default)]
+pub struct ReportPaths {
+    /// Write JUnit XML here: a testsuite per suite, a testcase per case and per floor.
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+    /// Write a Markdown summary here, for $GITHUB_STEP_SUMMARY or a PR comment (under 1 MB).
+    #[arg(long, value_name = "PATH")]
+    markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report here: charts, failures with diffs, filters.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
+}
+
+impl ReportPaths {
+    /// The reports asked for, by flag.
+    fn requested(&self) -> impl Iterator<Item = (&'static str, &Path)> {
+        [
+            ("--junit", &self.junit),
+            ("--markdown", &self.markdown),
+            ("--html", &self.html),
+        ]
+        .into_iter()
+        .filter_map(|(flag, path)| Some((flag, path.as_deref()?)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.requested().next().is_none()
+    }
+
+    /// Checks, before anything runs, that every report can be written and that no two outputs
+    /// (the results named by `results_flag`, when given, among them) share a file.
+    pub fn check(&self, results: Option<(&str, &Path)>) -> Result<(), Diagnostic> {
+        let mut taken: Vec<(&str, &Path)> = results.into_iter().collect();
+        for (flag, path) in self.requested() {
+            if let Some((other, _)) = taken.iter().find(|(_, p)| same_file(p, path)) {
+                return Err(Diagnostic::new(format!(
+                    "{flag} and {other} both name {}",
+                    path.display()
+                ))
+                .hint("give each report its own file"));
+            }
+            check_writable(path).map_err(|error| {
+                Diagnostic::new(format!("{flag}: cannot write {}: {error}", path.display()))
+                    .hint(format!("choose another place with {flag} PATH"))
+            })?;
+            taken.push((flag, path));
+        }
+        Ok(())
+    }
+
+    /// Renders and writes every report asked for, each atomically; a line per report saying
+    /// where it went (`html: report.html`).
+    pub fn write(&self, results: &RunResults) -> Result<String, Diagnostic> {
+        let mut written = String::new();
+        for (flag, path) in self.requested() {
+            let text = match flag {
+                "--junit" => junit::render(results),
+                "--markdown" => markdown::render(results, MARKDOWN_MAX_BYTES),
+                _ => html::render(results),
+            };
+            write_atomically(path, text.as_bytes()).map_err(|error| {
+                Diagnostic::new(format!("{flag}: cannot write {}: {error}", path.display()))
+                    .hint(format!("choose another place with {flag} PATH"))
+            })?;
+            written.push_str(&format!("{}: {}\n", &flag[2..], path.display()));
+        }
+        Ok(written)
+    }
+}
+
+/// Whether two paths name one file, as far as can be told before either exists.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let resolved = |p: &Path| {
+        let parent = p
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::canonicalize(parent)
+            .map(|parent| parent.join(p.file_name().unwrap_or_default()))
+            .unwrap_or_else(|_| p.to_path_buf())
+    };
+    a == b || resolved(a) == resolved(b)
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The results to read, as `evalgate run` wrote them.
+    /// [default: target/evalgate/results.json]
+    #[arg(value_name = "RESULTS")]
+    results: Option<PathBuf>,
+    #[command(flatten)]
+    reports: ReportPaths,
+    /// Colour the summary printed when no report file is asked for: auto, always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    color: ColorChoice,
+}
+
+/// `evalgate report`: renders the reports of a finished run again, or prints its terminal
+/// summary when no report file is asked for. It describes the run; it does not gate, so it
+/// exits 0 whatever the run's verdict.
+pub fn report(args: &ReportArgs) -> ExitCode {
+    let path = args
+        .results
+        .clone()
+        .unwrap_or_else(super::default_results_path);
+    let results = match RunResults::read(&path) {
+        Ok(results) => results,
+        Err(problem) => {
+            return bad_input(&[Diagnostic::new(problem).hint(
+                "name a results.json that `evalgate run` wrote (by default target/evalgate/results.json)",
+            )]);
+        }
+    };
+    if args.reports.is_empty() {
+        emit(&crate::report::terminal::render(
+            &results,
+            Style::for_stdout(args.color),
+        ));
+        return ExitCode::SUCCESS;
+    }
+    let input = Some(("RESULTS", path.as_path()));
+    match args
+        .reports
+        .check(input)
+        .and_then(|()| args.reports.write(&results))
+    {
+        Ok(written) => {
+            emit(&written);
+            ExitCode::SUCCESS
+        }
+        Err(problem) => bad_input(&[problem]),
+    }
+}
