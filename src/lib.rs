@@ -63,6 +63,7 @@ pub mod provider;
 pub mod report;
 pub mod results;
 pub mod snapshot;
+pub mod stats;
 pub mod suite;
 
 pub use diagnostic::Diagnostic;
