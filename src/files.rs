@@ -5,7 +5,23 @@ use std::path::Path;
 
 /// Writes a file through a temporary sibling and a rename, creating the folder if needed: the
 /// file holds its old content or its new content, never a mix, even after a SIGKILL.
+///
+/// A symbolic link is followed: its target is replaced, and the link stays. A path that is not
+/// a regular file (a device such as `/dev/stdout`, a pipe) is written in place.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        return std::fs::write(path, bytes);
+    }
+    let resolved;
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        resolved.as_path()
+    } else {
+        path
+    };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -90,6 +106,26 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
         let left: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(left.len(), 1, "no temporary left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_followed_and_a_device_written_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let (target, link) = (dir.path().join("real.md"), dir.path().join("link.md"));
+        std::fs::write(&target, b"old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomically(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        // /dev/null stays a device (a rename over it would need root and break the machine).
+        write_atomically(Path::new("/dev/null"), b"discarded").unwrap();
+        assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
     }
 
     #[test]

@@ -7,10 +7,12 @@
 use crate::engine::{CaseOutcome, Plan, Session, Verdict};
 use crate::files::write_atomically;
 use crate::judge::Judgement;
+pub use crate::metrics::resample::Interval;
 use crate::provider::Usage;
+use crate::suite::FloorMode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -74,6 +76,16 @@ pub struct SuiteResults {
     /// (translate), `sentence_bleu` and `sentence_chrf` (any suite with references).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub signatures: BTreeMap<String, String>,
+    /// The level of `intervals`, e.g. 0.95.
+    #[serde(default = "default_confidence")]
+    pub confidence: f64,
+    /// What floors are judged on: "value", or "lower_bound" (the end of the metric's interval).
+    #[serde(default = "default_floor_mode")]
+    pub floor_mode: String,
+    /// The confidence interval of each metric that has one (Wilson for proportions, a
+    /// fixed-seed bootstrap over cases for the others), by metric name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub intervals: BTreeMap<String, Interval>,
     /// The suite's metrics over the cases of each tag, by tag name; tags in name order.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub slices: Vec<SliceResult>,
@@ -116,6 +128,10 @@ pub struct FloorResult {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max: Option<f64>,
     pub value: Option<f64>,
+    /// With `floor_mode = "lower_bound"`: the end of the value's interval the bound was held
+    /// against.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub judged: Option<f64>,
     /// "pass" or "fail".
     pub verdict: String,
     pub gating: bool,
@@ -287,6 +303,9 @@ impl RunResults {
                     min: floor.bound.min,
                     max: floor.bound.max,
                     value: verdict.value,
+                    judged: (suite.floor_mode == FloorMode::LowerBound)
+                        .then_some(verdict.judged)
+                        .flatten(),
                     verdict: if verdict.passed { "pass" } else { "fail" }.to_string(),
                     gating,
                     line: floor.source.line,
@@ -316,6 +335,9 @@ impl RunResults {
                 fail_on,
                 cases_summary: summary,
                 metrics_cases: metrics.cases,
+                confidence: suite.confidence,
+                floor_mode: suite.floor_mode.name().to_string(),
+                intervals: metrics.intervals().clone(),
                 metrics: metrics.values,
                 signatures: metrics.signatures,
                 slices,
@@ -348,6 +370,63 @@ impl RunResults {
     /// Whether any gating test failed or errored.
     pub fn failed(&self) -> bool {
         self.totals.failed + self.totals.errored > 0
+    }
+
+    /// These results of a run of some tests (`evalgate run --failed`) laid over `previous`,
+    /// the run before: each case and floor that ran again replaces its old entry, a suite whose
+    /// floors were judged again takes its new metrics (a floor counts every case), and every
+    /// other suite, case and floor is kept as it was. The counts are recounted; the run's own
+    /// data (time, git, version) are this run's.
+    pub fn merged_over(self, previous: RunResults) -> RunResults {
+        let mut suites = previous.suites;
+        for new in self.suites {
+            let Some(old) = suites.iter_mut().find(|s| s.name == new.name) else {
+                suites.push(new);
+                continue;
+            };
+            for case in new.cases {
+                match old.cases.iter_mut().find(|c| c.test == case.test) {
+                    Some(slot) => *slot = case,
+                    None => old.cases.push(case),
+                }
+            }
+            if !new.floors.is_empty() {
+                old.metrics_cases = new.metrics_cases;
+                old.metrics = new.metrics;
+                old.intervals = new.intervals;
+                old.confusion_matrix = new.confusion_matrix;
+                old.signatures = new.signatures;
+                old.slices = new.slices;
+            }
+            for floor in new.floors {
+                match old.floors.iter_mut().find(|f| f.test == floor.test) {
+                    Some(slot) => *slot = floor,
+                    None => old.floors.push(floor),
+                }
+            }
+            old.cases_summary = Totals::default();
+            for case in &old.cases {
+                count(
+                    &mut old.cases_summary,
+                    verdict_of(&case.verdict),
+                    case.gating,
+                );
+            }
+        }
+        let mut totals = Totals::default();
+        for suite in &suites {
+            for case in &suite.cases {
+                count(&mut totals, verdict_of(&case.verdict), case.gating);
+            }
+            for floor in &suite.floors {
+                count(&mut totals, verdict_of(&floor.verdict), floor.gating);
+            }
+        }
+        RunResults {
+            totals,
+            suites,
+            ..self
+        }
     }
 
     /// Reads results written by [`RunResults::write`]; the error says what is wrong with the file,
@@ -401,6 +480,16 @@ fn slices(suite: &crate::suite::Suite, counted: &[(usize, &CaseOutcome)]) -> Vec
             }
         })
         .collect()
+}
+
+/// A verdict as results.json spells it; `None` for an ignored case.
+fn verdict_of(name: &str) -> Option<Verdict> {
+    match name {
+        "pass" => Some(Verdict::Pass),
+        "fail" => Some(Verdict::Fail),
+        "error" => Some(Verdict::Error),
+        _ => None,
+    }
 }
 
 fn count(totals: &mut Totals, verdict: Option<Verdict>, gating: bool) {
@@ -520,12 +609,35 @@ impl GitInfo {
 
 /// Whether results can be written at `path`, checked before anything runs: its folder can be
 /// created and written, and it is not itself a folder.
+///
+/// Nothing is left behind: folders that do not exist yet are not created (their nearest
+/// existing ancestor must be a writable folder), and the probe file is removed. A path that
+/// is a device or a pipe (`/dev/stdout`) is written in place and needs no probe.
 pub fn check_writable(path: &Path) -> std::io::Result<()> {
-    if path.is_dir() {
-        return Err(std::io::Error::other("it is a folder"));
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => return Err(std::io::Error::other("it is a folder")),
+        Ok(meta) if !meta.is_file() => return Ok(()),
+        _ => {}
     }
-    let probe = path.with_file_name(format!(".evalgate-probe.{}", std::process::id()));
-    write_atomically(&probe, b"")?;
+    let mut folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    while !folder.exists() {
+        match folder.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => folder = parent.to_path_buf(),
+            None => folder = PathBuf::from("."),
+        }
+    }
+    if !folder.is_dir() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a folder",
+            folder.display()
+        )));
+    }
+    let probe = folder.join(format!(".evalgate-probe.{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
     std::fs::remove_file(probe)
 }
 
@@ -560,9 +672,36 @@ pub fn rfc3339(time: SystemTime) -> String {
     )
 }
 
+fn default_confidence() -> f64 {
+    crate::stats::DEFAULT_CONFIDENCE
+}
+
+fn default_floor_mode() -> String {
+    FloorMode::Value.name().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checking_a_path_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        check_writable(&dir.path().join("new/deeper/results.json")).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        let under_a_file = check_writable(&file.join("results.json")).unwrap_err();
+        assert!(
+            under_a_file.to_string().ends_with("file is not a folder"),
+            "{under_a_file}"
+        );
+        assert_eq!(
+            check_writable(dir.path()).unwrap_err().to_string(),
+            "it is a folder"
+        );
+        check_writable(Path::new("/dev/null")).unwrap();
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

@@ -117,15 +117,20 @@ fn every_metric_is_shown_with_its_floor_bound_and_a_verdict_in_words() {
     assert!(
         html.contains(
             "<tr class=\"broken\"><th scope=\"row\"><code>accuracy</code></th><td class=\"num\">0.5</td>\
-             <td>≥ 0.9</td><td><span class=\"v v-fail\">✗ fail</span></td></tr>"
+             <td class=\"num\">0.2152 – 0.7848</td><td>≥ 0.9</td><td><span class=\"v v-fail\">✗ fail</span></td></tr>"
         ),
         "{html}"
     );
     assert!(html.contains(
-        "<code>recall.positive</code></th><td class=\"num\">0.5</td><td>≥ 0.5</td><td><span class=\"v v-pass\">✓ pass</span>"
+        "<code>recall.positive</code></th><td class=\"num\">0.5</td>\
+         <td class=\"num\">0.15 – 0.85</td><td>≥ 0.5</td><td><span class=\"v v-pass\">✓ pass</span>"
     ));
     assert!(
-        html.contains("<code>error_rate</code></th><td class=\"num\">0.1111</td><td>≤ 0.5</td>")
+        html.contains(
+            "<code>error_rate</code></th><td class=\"num\">0.1111</td>\
+             <td class=\"num\">0.0199 – 0.435</td><td>≤ 0.5</td>"
+        ),
+        "{html}"
     );
     // Metrics without a floor are there too; the per-label ones in their own table.
     assert!(html.contains("<code>f1_macro</code></th>"));

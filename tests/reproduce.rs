@@ -18,6 +18,10 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+fn read(path: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn show(output: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
@@ -60,28 +64,52 @@ fn run_failed_reruns_only_what_failed_or_errored_last_time() {
         "{stderr}"
     );
 
-    let first = evalgate(&["run", weak, "--out", out], &log);
+    let gates = "tests/fixtures/cli/wrong_gates.toml";
+    let first = evalgate(&["run", weak, gates, "--out", out], &log);
     assert_eq!(first.status.code(), Some(1), "{}", show(&first));
-    assert_eq!(calls(&log), ["invalid", "right", "wrong"]);
+    assert_eq!(calls(&log), ["fine", "invalid", "off", "right", "wrong"]);
 
-    // `wrong` and `invalid` fail (without gating: fail_on = ["floor"]); only they run again.
-    let again = evalgate(&["run", weak, "--failed", "--out", out], &log);
-    assert_eq!(calls(&log), ["invalid", "wrong"], "{}", show(&again));
+    // Given one suite, only its failed case runs again; the other suite's failures are kept
+    // in the results, so the run still fails.
+    let one = evalgate(&["run", gates, "--failed", "--out", out], &log);
+    assert_eq!(calls(&log), ["off"], "{}", show(&one));
+    assert_eq!(one.status.code(), Some(1), "{}", show(&one));
+    let results = read(out);
+    let cases = |suite: usize| -> Vec<String> {
+        results["suites"][suite]["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["id"].as_str().unwrap(),
+                    c["verdict"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(cases(0), ["right pass", "wrong fail", "invalid fail"]);
+    assert_eq!(cases(1), ["fine pass", "off fail"]);
+    assert_eq!(results["suites"][0]["floors"][0]["verdict"], "fail");
+    assert_eq!(results["totals"]["failed"], 2, "{}", results["totals"]);
+    assert_eq!(results["totals"]["not_gating"], 2, "{}", results["totals"]);
+
+    // Without paths, the suites of the last run. A broken floor runs again with every case it
+    // counts, so a run whose floor is still broken still fails.
+    let all = evalgate(&["run", "--failed", "--out", out], &log);
     assert_eq!(
-        again.status.code(),
-        Some(0),
-        "no floor ran: {}",
-        show(&again)
+        calls(&log),
+        ["invalid", "off", "right", "wrong"],
+        "{}",
+        show(&all)
     );
-    let results: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
-    let ran: Vec<&str> = results["suites"][0]["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ran, ["wrong", "invalid"]);
+    assert_eq!(all.status.code(), Some(1), "{}", show(&all));
+    assert!(
+        stdout(&all).contains("weak::floor::accuracy"),
+        "{}",
+        show(&all)
+    );
 
     // Once everything passes, there is nothing to re-run.
     let passing = evalgate(
@@ -102,7 +130,7 @@ fn run_failed_reruns_only_what_failed_or_errored_last_time() {
     );
     assert_eq!(nothing.status.code(), Some(0), "{}", show(&nothing));
     assert!(
-        stdout(&nothing).contains("no case failed or errored in"),
+        stdout(&nothing).contains("nothing failed or errored in"),
         "{}",
         show(&nothing)
     );

@@ -53,6 +53,7 @@ fn real_runs_follow_the_schema() {
         ("classify", vec!["run", "tests/fixtures/cli/labels.toml"]),
         ("faults", vec!["run", "tests/fixtures/cli/faults.toml"]),
         ("translate", vec!["run", "tests/fixtures/translate"]),
+        ("lower bound", vec!["run", "tests/fixtures/confidence"]),
         ("examples", vec!["run", "suites", "--include-ignored"]),
     ];
     let mut seen = std::collections::BTreeSet::new();
@@ -61,6 +62,15 @@ fn real_runs_follow_the_schema() {
         validate(&results, what);
         for suite in results["suites"].as_array().unwrap() {
             seen.extend(suite.as_object().unwrap().keys().cloned());
+            for floor in suite["floors"].as_array().unwrap() {
+                seen.extend(
+                    floor
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .map(|k| format!("floor.{k}")),
+                );
+            }
             for case in suite["cases"].as_array().unwrap() {
                 seen.extend(
                     case.as_object()
@@ -76,6 +86,8 @@ fn real_runs_follow_the_schema() {
         "confusion_matrix",
         "signatures",
         "slices",
+        "intervals",
+        "floor.judged",
         "labels",
         "case.expected",
         "case.references",

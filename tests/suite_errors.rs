@@ -72,6 +72,7 @@ error_kinds!(
     empty_reference,
     translate_value_types,
     translate_metric_on_generate,
+    floor_mode_and_confidence,
 );
 
 #[test]

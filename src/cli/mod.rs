@@ -66,8 +66,7 @@ enum CassetteCommand {
 
 #[derive(Args, Debug)]
 struct SuiteArgs {
-    /// Suite files or folders (searched recursively).
-    #[arg(default_value = "suites")]
+    /// Suite files or folders (searched recursively) [default: suites].
     paths: Vec<PathBuf>,
     /// Run only tests whose name contains this (repeatable), as `cargo test FILTER` does.
     #[arg(short, long = "filter", value_name = "PATTERN")]
@@ -93,7 +92,8 @@ struct RunArgs {
     /// Where to write results.json [default: target/evalgate/results.json].
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
-    /// Run only the cases that failed or errored in the last results.json (the --out file).
+    /// Run again only what failed or errored in the last results.json (the --out file): its
+    /// cases, and its floors with every case they count; the results are merged into it.
     #[arg(long, conflicts_with_all = ["filters", "skip", "exact", "ignored", "include_ignored"])]
     failed: bool,
     /// Colour the summary: auto (on a terminal, unless NO_COLOR is set), always or never.
@@ -104,6 +104,15 @@ struct RunArgs {
 }
 
 impl SuiteArgs {
+    /// The suite paths given, or `suites`.
+    fn paths(&self) -> Vec<PathBuf> {
+        if self.paths.is_empty() {
+            vec![PathBuf::from("suites")]
+        } else {
+            self.paths.clone()
+        }
+    }
+
     fn selection(&self) -> Selection {
         Selection {
             filters: self.filters.clone(),
@@ -161,8 +170,9 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<Diagnostic>> {
 /// The suites, ready to run: loaded, with their cassettes open in the environment's mode.
 fn session(args: &SuiteArgs) -> Result<Session, Vec<Diagnostic>> {
     let mode = cassette::Mode::from_env().map_err(|problem| vec![problem])?;
-    let suites = load(&args.paths)?;
-    let session = session_of(suites, mode, &args.paths)?;
+    let paths = args.paths();
+    let suites = load(&paths)?;
+    let session = session_of(suites, mode, &paths)?;
     Ok(session.include_ignored(args.include_ignored))
 }
 
@@ -207,22 +217,35 @@ fn list(args: SuiteArgs) -> ExitCode {
 
 fn run(mut args: RunArgs) -> ExitCode {
     let out = args.out.clone().unwrap_or_else(default_results_path);
+    let mut previous = None;
     if args.failed {
-        match failed_last_time(&out) {
-            Ok(tests) if tests.is_empty() => {
-                emit(&format!(
-                    "no case failed or errored in {}: nothing to run\n",
-                    out.display()
-                ));
-                return ExitCode::SUCCESS;
+        let last = match RunResults::read(&out) {
+            Ok(last) => last,
+            Err(problem) => {
+                return bad_input(&[Diagnostic::new(format!("--failed: {problem}")).hint(
+                    "run the suites once without --failed, or point --out at the last results",
+                )]);
             }
-            Ok(tests) => {
-                args.suites.filters = tests;
-                args.suites.exact = true;
-                args.suites.include_ignored = true;
-            }
-            Err(problem) => return bad_input(&[problem]),
+        };
+        let tests = failed_last_time(&last);
+        if tests.is_empty() {
+            emit(&format!(
+                "nothing failed or errored in {}: nothing to run\n",
+                out.display()
+            ));
+            return ExitCode::SUCCESS;
         }
+        if args.suites.paths.is_empty() {
+            // The suites of the last run, wherever they were.
+            let mut files: Vec<PathBuf> =
+                last.suites.iter().map(|s| PathBuf::from(&s.file)).collect();
+            files.dedup();
+            args.suites.paths = files;
+        }
+        args.suites.filters = tests;
+        args.suites.exact = true;
+        args.suites.include_ignored = true;
+        previous = Some(last);
     }
     let session = match session(&args.suites) {
         Ok(session) => session,
@@ -270,21 +293,25 @@ fn run(mut args: RunArgs) -> ExitCode {
         progress.finish();
     }
     let saved = session.save_cassettes();
-    let results = RunResults::collect(&session, &plan, started, clock.elapsed());
+    let mut results = RunResults::collect(&session, &plan, started, clock.elapsed());
+    if let Some(previous) = previous {
+        results = results.merged_over(previous);
+    }
     // The results first: a reader that closes the terminal output early loses nothing.
     if let Err(error) = results.write(&out) {
         eprintln!("error: cannot write results to {}: {error}", out.display());
         return ExitCode::from(2);
     }
-    let reports = match args.reports.write(&results) {
-        Ok(written) => written,
-        Err(problem) => return bad_input(&[problem]),
-    };
     emit(&crate::report::terminal::render(
         &results,
         Style::for_stdout(args.color),
     ));
-    emit(&format!("results: {}\n{reports}", out.display()));
+    emit(&format!("results: {}\n", out.display()));
+    match args.reports.write(&results) {
+        Ok(written) => emit(&written),
+        // The paths were checked before the run; the results and the summary stand.
+        Err(problem) => return bad_input(&[problem]),
+    }
     if let Err(problem) = saved {
         // The answers are in the results; only their recording is lost.
         eprintln!("error: {problem}");
@@ -311,19 +338,21 @@ fn cases_to_run(session: &Session, plan: &crate::engine::Plan) -> usize {
     cases.len()
 }
 
-/// The names of the cases that failed or errored in the results at `path`.
-fn failed_last_time(path: &std::path::Path) -> Result<Vec<String>, Diagnostic> {
-    let results = RunResults::read(path).map_err(|problem| {
-        Diagnostic::new(format!("--failed: {problem}"))
-            .hint("run the suites once without --failed, or point --out at the last results")
-    })?;
-    Ok(results
+/// The names of the cases that failed or errored in `results`, and of its broken floors.
+fn failed_last_time(results: &RunResults) -> Vec<String> {
+    let cases = results
         .suites
         .iter()
         .flat_map(|suite| &suite.cases)
         .filter(|case| matches!(case.verdict.as_str(), "fail" | "error"))
-        .map(|case| case.test.clone())
-        .collect())
+        .map(|case| case.test.clone());
+    let floors = results
+        .suites
+        .iter()
+        .flat_map(|suite| &suite.floors)
+        .filter(|floor| floor.verdict == "fail")
+        .map(|floor| floor.test.clone());
+    cases.chain(floors).collect()
 }
 
 /// Drops every recording that no case of the suites asks for any more (a case removed, a prompt

@@ -11,18 +11,22 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// GitHub shows at most 1 MiB of a step summary; the Markdown report stays under it with room
-/// for a line another step appends.
-pub const MARKDOWN_MAX_BYTES: usize = 1_000_000;
+/// GitHub shows at most 1 MiB of a step's summary file; the Markdown report stays under it by
+/// default. A PR comment holds 65,536 characters: `--markdown-max-bytes 60000` fits one.
+pub const MARKDOWN_MAX_BYTES: u64 = 1_000_000;
 
-#[derive(Args, Debug, Default)]
+#[derive(Args, Debug)]
 pub struct ReportPaths {
     /// Write JUnit XML here: a testsuite per suite, a testcase per case and per floor.
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
-    /// Write a Markdown summary here, for $GITHUB_STEP_SUMMARY or a PR comment (under 1 MB).
+    /// Write a Markdown summary here, for $GITHUB_STEP_SUMMARY or a PR comment. The file is
+    /// replaced, not appended to.
     #[arg(long, value_name = "PATH")]
     markdown: Option<PathBuf>,
+    /// The Markdown report's size limit in bytes: failures are left out first, then suites.
+    #[arg(long, value_name = "BYTES", default_value_t = MARKDOWN_MAX_BYTES, value_parser = clap::value_parser!(u64).range(4_000..))]
+    markdown_max_bytes: u64,
     /// Write a self-contained HTML report here: charts, failures with diffs, filters.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
@@ -72,7 +76,7 @@ impl ReportPaths {
         for (flag, path) in self.requested() {
             let text = match flag {
                 "--junit" => junit::render(results),
-                "--markdown" => markdown::render(results, MARKDOWN_MAX_BYTES),
+                "--markdown" => markdown::render(results, self.markdown_max_bytes as usize),
                 _ => html::render(results),
             };
             write_atomically(path, text.as_bytes()).map_err(|error| {

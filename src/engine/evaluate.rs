@@ -8,12 +8,16 @@
 
 use super::CaseOutcome;
 use crate::judge::Judgement;
-use crate::metrics::{Confusion, classification_metrics, translation};
-use crate::suite::{Floor, Suite, Task};
+use crate::metrics::Confusion;
+use crate::metrics::resample::{Interval, Observation, Observations};
+use crate::metrics::translation::{self, SegmentScorer};
+use crate::stats::percentile;
+use crate::suite::{Floor, FloorMode, Suite, Task};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// A suite's metrics over a set of outcomes.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SuiteMetrics {
     /// Cases counted (ran, ignored ones included only with `--include-ignored`).
     pub cases: usize,
@@ -25,42 +29,63 @@ pub struct SuiteMetrics {
     pub confusion: Option<Confusion>,
     /// translate: sacreBLEU's signature of each corpus metric, by metric name.
     pub signatures: BTreeMap<String, String>,
+    /// What each counted case contributes to the quality metrics, for their intervals.
+    pub observations: Observations,
+    /// The level of the intervals, e.g. 0.95.
+    pub confidence: f64,
+    intervals: OnceLock<BTreeMap<String, Interval>>,
 }
 
 impl SuiteMetrics {
     pub fn get(&self, name: &str) -> Option<f64> {
         self.values.get(name).copied()
     }
+
+    /// The confidence interval of every metric that has one, computed once when first asked
+    /// for (a bootstrap rescores the suite a thousand times).
+    pub fn intervals(&self) -> &BTreeMap<String, Interval> {
+        self.intervals
+            .get_or_init(|| self.observations.intervals(self.confidence))
+    }
 }
 
-/// A floor's value and whether its bound holds.
+/// A floor's value, the figure its bound was held against, and whether the bound holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloorVerdict {
     /// `None` when the metric has no value, e.g. no case produced an output.
     pub value: Option<f64>,
+    /// The value, or with `floor_mode = "lower_bound"` the end of its interval nearer the
+    /// bound's wrong side: the low end for a minimum, the high end for a maximum. A metric
+    /// without an interval (latency, counts) is judged on its value.
+    pub judged: Option<f64>,
     pub passed: bool,
 }
 
-pub fn judge_floor(floor: &Floor, metrics: &SuiteMetrics) -> FloorVerdict {
+pub fn judge_floor(floor: &Floor, metrics: &SuiteMetrics, mode: FloorMode) -> FloorVerdict {
     let value = metrics.get(&floor.name);
+    let judged = match mode {
+        FloorMode::Value => value,
+        FloorMode::LowerBound => match metrics.intervals().get(&floor.name) {
+            Some(interval) if floor.bound.min.is_some() => Some(interval.low),
+            Some(interval) => Some(interval.high),
+            None => value,
+        },
+    };
     FloorVerdict {
         value,
-        passed: value.is_some_and(|v| floor.bound.holds(v)),
+        judged,
+        passed: judged.is_some_and(|v| floor.bound.holds(v)),
     }
 }
 
 /// Computes every metric of the suite's task over `outcomes` (case index, outcome).
 pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetrics {
-    let mut values = BTreeMap::new();
+    let observations = observations(suite, outcomes);
+    let all: Vec<usize> = (0..outcomes.len()).collect();
+    let mut values = observations.metrics(&all);
     let answered = outcomes.iter().filter(|(_, o)| o.result.is_ok()).count();
-    let mut confusion = None;
     let mut signatures = BTreeMap::new();
     if !outcomes.is_empty() {
-        let errors = outcomes.len() - answered;
-        values.insert(
-            "error_rate".to_string(),
-            errors as f64 / outcomes.len() as f64,
-        );
         let mut latencies: Vec<f64> = outcomes
             .iter()
             .map(|(_, o)| o.latency.as_secs_f64() * 1000.0)
@@ -77,124 +102,75 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
             values.insert("tokens_total".to_string(), usage.iter().sum::<u64>() as f64);
         }
     }
-    match suite.task {
-        Task::Classify => {
-            let mut matrix = Confusion::new(suite.labels.clone());
-            for (case, outcome) in outcomes {
-                if let (Some(truth), Some(answer)) = (suite.cases[*case].expected, outcome.answer())
-                    && let Judgement::Label(predicted) = answer.judgement
-                {
-                    matrix.add(truth, predicted);
-                }
-            }
-            if answered > 0 {
-                insert_classification(&mut values, suite, &matrix);
-            }
-            confusion = Some(matrix);
-        }
-        Task::Generate | Task::Translate => {
-            if suite.task == Task::Translate && answered > 0 {
-                signatures = insert_translation(&mut values, suite, outcomes);
-            } else {
-                let references: Vec<Vec<&str>> = outcomes
-                    .iter()
-                    .filter(|(_, o)| o.result.is_ok())
-                    .map(|(case, _)| &suite.cases[*case].references)
-                    .filter(|references| !references.is_empty())
-                    .map(|references| references.iter().map(String::as_str).collect())
-                    .collect();
-                if !references.is_empty() {
-                    signatures.extend(sentence_signatures(&references));
-                }
-            }
-            if answered > 0 {
-                let passed = outcomes
-                    .iter()
-                    .filter(|(case, o)| {
-                        o.answer()
-                            .is_some_and(|a| a.judgement.passed(&suite.cases[*case]))
-                    })
-                    .count();
-                values.insert("pass_rate".to_string(), passed as f64 / answered as f64);
-            }
-        }
+    let references: Vec<Vec<&str>> = outcomes
+        .iter()
+        .filter(|(_, o)| o.result.is_ok())
+        .map(|(case, _)| &suite.cases[*case].references)
+        .filter(|references| !references.is_empty())
+        .map(|references| references.iter().map(String::as_str).collect())
+        .collect();
+    if suite.task == Task::Translate && answered > 0 {
+        signatures.insert("bleu".to_string(), translation::bleu_signature(&references));
+        signatures.insert(
+            "chrf".to_string(),
+            translation::chrf_signature(&references, 0),
+        );
+        signatures.insert(
+            "chrf_pp".to_string(),
+            translation::chrf_signature(&references, 2),
+        );
+        signatures.insert("ter".to_string(), translation::ter_signature(&references));
     }
+    if !references.is_empty() {
+        signatures.extend(sentence_signatures(&references));
+    }
+    let confusion = (suite.task == Task::Classify).then(|| observations.confusion(&all));
     SuiteMetrics {
         cases: outcomes.len(),
         answered,
         values,
         confusion,
         signatures,
+        observations,
+        confidence: suite.confidence,
+        intervals: OnceLock::new(),
     }
 }
 
-/// sacreBLEU's corpus BLEU, chrF, chrF++ and TER over the answered cases, with defaults; returns
-/// their signatures.
-fn insert_translation(
-    values: &mut BTreeMap<String, f64>,
-    suite: &Suite,
-    outcomes: &[(usize, &CaseOutcome)],
-) -> BTreeMap<String, String> {
-    let (hypotheses, references): (Vec<&str>, Vec<Vec<&str>>) = outcomes
+/// What each outcome contributes to the quality metrics, in the order given.
+pub fn observations(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> Observations {
+    let mut scorer = SegmentScorer::default();
+    let cases = outcomes
         .iter()
-        .filter_map(|(case, outcome)| {
-            let references = suite.cases[*case].references.iter().map(String::as_str);
-            Some((outcome.answer()?.output(), references.collect()))
+        .map(|(case, outcome)| {
+            let case = &suite.cases[*case];
+            let Some(answer) = outcome.answer() else {
+                return Observation::Failed;
+            };
+            match (suite.task, &answer.judgement) {
+                (Task::Classify, Judgement::Label(predicted)) => Observation::Label {
+                    expected: case.expected.expect("a classify case has a label"),
+                    predicted: *predicted,
+                },
+                _ => {
+                    let segment = (suite.task == Task::Translate).then(|| {
+                        let references: Vec<&str> =
+                            case.references.iter().map(String::as_str).collect();
+                        Box::new(scorer.segment(answer.output(), &references))
+                    });
+                    Observation::Checked {
+                        passed: answer.judgement.passed(case),
+                        segment,
+                    }
+                }
+            }
         })
-        .unzip();
-    let scores = [
-        (
-            "bleu",
-            translation::corpus_bleu(&hypotheses, &references).score,
-            translation::bleu_signature(&references),
-        ),
-        (
-            "chrf",
-            translation::corpus_chrf(&hypotheses, &references, 0),
-            translation::chrf_signature(&references, 0),
-        ),
-        (
-            "chrf_pp",
-            translation::corpus_chrf(&hypotheses, &references, 2),
-            translation::chrf_signature(&references, 2),
-        ),
-        (
-            "ter",
-            translation::corpus_ter(&hypotheses, &references).score,
-            translation::ter_signature(&references),
-        ),
-    ];
-    let mut signatures = BTreeMap::new();
-    for (name, score, signature) in scores {
-        values.insert(name.to_string(), score);
-        signatures.insert(name.to_string(), signature);
-    }
-    signatures.extend(sentence_signatures(&references));
-    signatures
-}
-
-fn insert_classification(values: &mut BTreeMap<String, f64>, suite: &Suite, matrix: &Confusion) {
-    let scores = classification_metrics(matrix, suite.positive_label);
-    values.insert("accuracy".to_string(), scores.accuracy);
-    for label in &scores.per_label {
-        values.insert(format!("precision.{}", label.label), label.precision);
-        values.insert(format!("recall.{}", label.label), label.recall);
-        values.insert(format!("f1.{}", label.label), label.f1);
-        values.insert(format!("support.{}", label.label), label.support as f64);
-    }
-    for (average, s) in [
-        ("micro", &scores.micro),
-        ("macro", &scores.macro_avg),
-        ("weighted", &scores.weighted),
-    ] {
-        values.insert(format!("precision_{average}"), s.precision);
-        values.insert(format!("recall_{average}"), s.recall);
-        values.insert(format!("f1_{average}"), s.f1);
-    }
-    if let Some(binary) = &scores.binary {
-        values.insert("precision".to_string(), binary.precision);
-        values.insert("recall".to_string(), binary.recall);
-        values.insert("f1".to_string(), binary.f1);
+        .collect();
+    Observations {
+        task: suite.task,
+        labels: suite.labels.clone(),
+        positive_label: suite.positive_label,
+        cases,
     }
 }
 
@@ -210,36 +186,4 @@ fn sentence_signatures(references: &[Vec<&str>]) -> [(String, String); 2] {
             translation::chrf_signature(references, 0),
         ),
     ]
-}
-
-/// The `q` quantile of sorted values by linear interpolation between the closest ranks
-/// (numpy's default method).
-pub fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let position = q * (sorted.len() - 1) as f64;
-    let below = position.floor() as usize;
-    let above = position.ceil() as usize;
-    let (a, b) = (sorted[below], sorted[above]);
-    let t = position - below as f64;
-    // numpy's _lerp, which is exact at both ends.
-    let difference = b - a;
-    if t >= 0.5 {
-        b - difference * (1.0 - t)
-    } else {
-        a + difference * t
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_interpolate_like_numpy() {
-        // numpy.percentile([1, 2, 3, 4, 10], [50, 95, 100]) == [3.0, 8.8, 10.0]
-        let values = [1.0, 2.0, 3.0, 4.0, 10.0];
-        assert_eq!(percentile(&values, 0.5), 3.0);
-        assert!((percentile(&values, 0.95) - 8.8).abs() < 1e-12);
-        assert_eq!(percentile(&values, 1.0), 10.0);
-        assert_eq!(percentile(&[7.0], 0.95), 7.0);
-    }
 }

@@ -254,8 +254,28 @@ pub fn floor_failure(
     let verdict = &evaluation.floors[index];
     let metrics = &evaluation.metrics;
     let mut text = String::new();
-    match verdict.value {
-        Some(value) => {
+    match (verdict.value, verdict.judged) {
+        (Some(value), Some(judged)) if judged != value => {
+            let interval = &metrics.intervals()[&floor.name];
+            let _ = writeln!(
+                text,
+                "{} = {}, {}% interval [{}, {}], whose {} end {} breaks its floor {} \
+                 (floor_mode = \"lower_bound\")",
+                floor.name,
+                floor.bound.show_value(value),
+                crate::suite::number(metrics.confidence * 100.0),
+                crate::suite::number(interval.low),
+                crate::suite::number(interval.high),
+                if floor.bound.min.is_some() {
+                    "low"
+                } else {
+                    "high"
+                },
+                floor.bound.show_value(judged),
+                floor.bound.describe()
+            );
+        }
+        (Some(value), _) => {
             let _ = writeln!(
                 text,
                 "{} = {}, which breaks its floor {}",
@@ -264,7 +284,7 @@ pub fn floor_failure(
                 floor.bound.describe()
             );
         }
-        None => {
+        (None, _) => {
             let why = if floor.metric == Metric::TokensTotal {
                 "the model's provider reports no token usage".to_string()
             } else if metrics.answered == 0 {

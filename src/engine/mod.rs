@@ -288,7 +288,7 @@ impl Session {
                 .suite
                 .floors
                 .iter()
-                .map(|floor| judge_floor(floor, &metrics))
+                .map(|floor| judge_floor(floor, &metrics, run.suite.floor_mode))
                 .collect();
             Evaluation { metrics, floors }
         })

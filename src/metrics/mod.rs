@@ -6,6 +6,7 @@
 //! - [`translation`]: BLEU, chrF, chrF++ and TER, identical to sacreBLEU 2.6.0.
 
 pub mod classification;
+pub mod resample;
 pub mod translation;
 
 pub use classification::{

@@ -374,16 +374,25 @@ impl Page<'_> {
     /// Every metric with its floor, bound and verdict: floors first, in the suite's order,
     /// then the metrics no floor names. Per-label metrics of a classifier have their own table.
     fn metrics(&mut self, suite: &SuiteResults) {
-        self.out.push_str(
+        let _ = writeln!(
+            self.out,
             "<div class=\"panel\">\n<h3>Metrics and floors</h3>\n<table class=\"metrics\">\n\
              <thead><tr><th scope=\"col\">Metric</th><th scope=\"col\" class=\"num\">Value</th>\
-             <th scope=\"col\">Floor</th><th scope=\"col\">Verdict</th></tr></thead>\n<tbody>\n",
+             <th scope=\"col\" class=\"num\">{} CI</th>\
+             <th scope=\"col\">Floor</th><th scope=\"col\">Verdict</th></tr></thead>\n<tbody>",
+            super::confidence_level(suite)
         );
+        let interval = |metric: &str| {
+            super::interval(suite, metric).map_or_else(
+                || "<td class=\"num muted\">—</td>".to_string(),
+                |(low, high)| format!("<td class=\"num\">{} – {}</td>", number(low), number(high)),
+            )
+        };
         for floor in &suite.floors {
             let (value, bound) = super::floor_figures(floor);
             let _ = writeln!(
                 self.out,
-                "<tr class=\"{}\"><th scope=\"row\"><code>{}</code></th><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr class=\"{}\"><th scope=\"row\"><code>{}</code></th><td class=\"num\">{}</td>{}<td>{}</td><td>{}</td></tr>",
                 if floor.verdict == "pass" {
                     "ok"
                 } else {
@@ -391,6 +400,7 @@ impl Page<'_> {
                 },
                 esc(&floor.metric),
                 esc(&value),
+                interval(&floor.metric),
                 esc(&bound),
                 floor_verdict(floor),
             );
@@ -403,10 +413,11 @@ impl Page<'_> {
             }
             let _ = writeln!(
                 self.out,
-                "<tr><th scope=\"row\"><code>{}</code></th><td class=\"num\">{}</td>\
+                "<tr><th scope=\"row\"><code>{}</code></th><td class=\"num\">{}</td>{}\
                  <td class=\"muted\">—</td><td class=\"muted\">no floor</td></tr>",
                 esc(metric),
-                number(*value)
+                number(*value),
+                interval(metric)
             );
         }
         self.out.push_str("</tbody>\n</table>\n</div>\n");

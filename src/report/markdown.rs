@@ -15,7 +15,10 @@
 //! characters are shown as `\u{1b}`-style escapes.
 
 use super::analysis::{confusion_groups, headline_metric, worst_slices};
-use super::{Status, Test, cut, first_line, hidden, push_visible, suite_failed, tests};
+use super::{
+    Status, Test, confidence_level, cut, first_line, hidden, interval, push_visible, suite_failed,
+    tests,
+};
 use crate::results::{RunResults, SuiteResults};
 use crate::suite::number;
 use std::fmt::Write;
@@ -168,13 +171,6 @@ fn suite_section(suite: &SuiteResults) -> String {
     out
 }
 
-/// The confidence interval of a metric, when results carry one. The schema has none yet
-/// (DESIGN.md plans them); when `SuiteResults` gains them, read them here and the floors table
-/// grows its column.
-fn interval(_suite: &SuiteResults, _metric: &str) -> Option<(f64, f64)> {
-    None
-}
-
 fn floors(out: &mut String, suite: &SuiteResults) {
     if suite.floors.is_empty() {
         return;
@@ -183,8 +179,20 @@ fn floors(out: &mut String, suite: &SuiteResults) {
         .floors
         .iter()
         .any(|f| interval(suite, &f.metric).is_some());
+    if suite.floor_mode == "lower_bound" {
+        let _ = writeln!(
+            out,
+            "Floors are judged on the end of each metric's {} interval nearer the bound \
+             (`floor_mode = \"lower_bound\"`).\n",
+            confidence_level(suite)
+        );
+    }
     out.push_str("| floor | value | bound | verdict |");
-    out.push_str(if intervals { " 95% CI |\n" } else { "\n" });
+    if intervals {
+        let _ = writeln!(out, " {} CI |", confidence_level(suite));
+    } else {
+        out.push('\n');
+    }
     out.push_str("| --- | ---: | --- | --- |");
     out.push_str(if intervals { " --- |\n" } else { "\n" });
     for floor in &suite.floors {

@@ -111,6 +111,16 @@ pub(crate) fn floor_figures(floor: &FloorResult) -> (String, String) {
     (value, bound.describe())
 }
 
+/// A metric's confidence interval, when the results carry one.
+pub(crate) fn interval(suite: &SuiteResults, metric: &str) -> Option<(f64, f64)> {
+    suite.intervals.get(metric).map(|i| (i.low, i.high))
+}
+
+/// The level of a suite's intervals as a percentage: `95%`.
+pub(crate) fn confidence_level(suite: &SuiteResults) -> String {
+    format!("{}%", crate::suite::number(suite.confidence * 100.0))
+}
+
 /// Why a failure did not gate, in the README's words: `fail_on = ["floor"]`.
 pub(crate) fn fail_on(suite: &SuiteResults) -> String {
     let kinds: Vec<String> = suite.fail_on.iter().map(|k| format!("\"{k}\"")).collect();

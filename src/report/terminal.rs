@@ -101,8 +101,34 @@ pub fn render(results: &RunResults, style: Style) -> String {
             .map(|f| f.metric.chars().count())
             .max()
             .unwrap_or(0);
-        for floor in &suite.floors {
+        let intervals: Vec<String> = suite
+            .floors
+            .iter()
+            .map(|f| {
+                super::interval(suite, &f.metric).map_or_else(String::new, |(low, high)| {
+                    format!("[{}, {}]", number(low), number(high))
+                })
+            })
+            .collect();
+        let interval_width = intervals
+            .iter()
+            .map(|i| i.chars().count())
+            .max()
+            .unwrap_or(0);
+        if suite.floor_mode == "lower_bound" && !suite.floors.is_empty() {
+            let _ = writeln!(
+                out,
+                "  floors judged on the end of their {} interval nearer the bound",
+                super::confidence_level(suite)
+            );
+        }
+        for (floor, interval) in suite.floors.iter().zip(&intervals) {
             let (value, bound) = super::floor_figures(floor);
+            let shown = if interval_width > 0 {
+                format!("{interval:<interval_width$}  ")
+            } else {
+                String::new()
+            };
             let verdict = match (floor.verdict.as_str(), floor.gating) {
                 ("pass", _) => style.green("ok"),
                 (_, true) => style.red("FAILED"),
@@ -110,7 +136,7 @@ pub fn render(results: &RunResults, style: Style) -> String {
             };
             let _ = writeln!(
                 out,
-                "  floor  {:<width$}  {value:>9}  {bound:<14} {verdict}",
+                "  floor  {:<width$}  {value:>9}  {shown}{bound:<14} {verdict}",
                 floor.metric
             );
         }

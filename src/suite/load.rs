@@ -8,7 +8,8 @@
 use super::cases_file::{self, Row};
 use super::check::{Check, Value};
 use super::{
-    Bound, Case, Checks, FailOn, Floor, Metric, Scale, SourceLine, Suite, Task, Template, number,
+    Bound, Case, Checks, FailOn, Floor, FloorMode, Metric, Scale, SourceLine, Suite, Task,
+    Template, number,
 };
 use crate::diagnostic::{Diagnostic, Location, did_you_mean};
 use std::collections::{BTreeMap, HashMap};
@@ -69,6 +70,8 @@ const SUITE_KEYS: &[&str] = &[
     "label_pattern",
     "cases_file",
     "fail_on",
+    "floor_mode",
+    "confidence",
     "snapshot",
     "model",
     "floors",
@@ -315,6 +318,8 @@ impl Check<'_> {
         let mut label_pattern = None;
         let mut cases_file = None;
         let mut fail_on = FailOn::default();
+        let mut floor_mode = FloorMode::Value;
+        let mut confidence = crate::stats::DEFAULT_CONFIDENCE;
         let mut snapshot = None;
         let mut model = None;
         let mut floors = None;
@@ -340,6 +345,12 @@ impl Check<'_> {
                 "label_pattern" => label_pattern = Some(value),
                 "cases_file" => cases_file = self.string(k, value).map(|p| (p, value.span())),
                 "fail_on" => fail_on = self.fail_on(value).unwrap_or_default(),
+                "floor_mode" => floor_mode = self.floor_mode(value).unwrap_or(FloorMode::Value),
+                "confidence" => {
+                    if let Some(level) = self.confidence(value) {
+                        confidence = level;
+                    }
+                }
                 "snapshot" => snapshot = self.boolean(k, value),
                 "model" => model = Some((key, value)),
                 "floors" => floors = Some(value),
@@ -526,14 +537,46 @@ impl Check<'_> {
             cassette,
             floors,
             fail_on,
+            floor_mode,
+            confidence,
             cases,
         })
+    }
+
+    fn floor_mode(&mut self, value: &Value<'_>) -> Option<FloorMode> {
+        let mode = self.string("floor_mode", value)?;
+        match mode.as_str() {
+            "value" => Some(FloorMode::Value),
+            "lower_bound" => Some(FloorMode::LowerBound),
+            other => {
+                self.error(value.span(), format!("unknown floor_mode `{other}`"))
+                    .hint(
+                        "floor_mode = \"value\" judges a floor on the metric's value (the \
+                         default); \"lower_bound\" on the end of its confidence interval",
+                    );
+                None
+            }
+        }
+    }
+
+    fn confidence(&mut self, value: &Value<'_>) -> Option<f64> {
+        let level = self.number("confidence", value)?;
+        if !(level > 0.0 && level < 1.0) {
+            self.error(
+                value.span(),
+                format!("`confidence` must be between 0 and 1, not {level}"),
+            )
+            .hint("the level of the confidence intervals, e.g. confidence = 0.95 (95%)");
+            return None;
+        }
+        Some(level)
     }
 
     fn fail_on(&mut self, value: &Value<'_>) -> Option<FailOn> {
         let mut fail_on = FailOn {
             case: false,
             floor: false,
+            regression: false,
         };
         let kinds = self.strings("fail_on", value)?;
         if kinds.is_empty() {
@@ -541,17 +584,22 @@ impl Check<'_> {
                 value.span(),
                 "`fail_on` is empty: nothing in this suite could fail",
             )
-            .hint("list \"case\", \"floor\" or both; a failed model call always fails its case");
+            .hint(
+                "list \"case\", \"floor\" and/or \"regression\"; a failed model call always \
+                 fails its case",
+            );
         }
         for (kind, span) in kinds {
             match kind.as_str() {
                 "case" => fail_on.case = true,
                 "floor" => fail_on.floor = true,
+                "regression" => fail_on.regression = true,
                 other => {
                     self.error(span, format!("unknown kind `{other}` in fail_on"))
                         .hint(
-                            "fail_on lists what fails the run: \"case\" (a wrong answer) \
-                             and \"floor\" (a metric floor)",
+                            "fail_on lists what fails the run: \"case\" (a wrong answer), \
+                             \"floor\" (a metric floor) and \"regression\" (a significant \
+                             drop against --baseline)",
                         );
                 }
             }

@@ -44,7 +44,30 @@ pub struct Suite {
     pub floors: Vec<Floor>,
     /// Which failures fail the run (`fail_on`); others are reported but do not gate.
     pub fail_on: FailOn,
+    /// What a floor's bound is held against (`floor_mode`).
+    pub floor_mode: FloorMode,
+    /// The level of the metrics' confidence intervals (`confidence`, default 0.95).
+    pub confidence: f64,
     pub cases: Vec<Case>,
+}
+
+/// `floor_mode`: a floor judged on the metric's value, or on the end of its confidence interval
+/// nearer the wrong side of the bound (the lower bound for a minimum), so that a floor passes
+/// only when the suite shows, at `confidence`, that the metric is on the right side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FloorMode {
+    #[default]
+    Value,
+    LowerBound,
+}
+
+impl FloorMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            FloorMode::Value => "value",
+            FloorMode::LowerBound => "lower_bound",
+        }
+    }
 }
 
 /// `fail_on = ["case", "floor"]`: what makes a test fail. A suite of a model that is not meant
@@ -54,6 +77,8 @@ pub struct Suite {
 pub struct FailOn {
     pub case: bool,
     pub floor: bool,
+    /// A significant drop against a baseline run (`--baseline`, `EVALGATE_BASELINE`).
+    pub regression: bool,
 }
 
 impl Default for FailOn {
@@ -61,6 +86,7 @@ impl Default for FailOn {
         FailOn {
             case: true,
             floor: true,
+            regression: true,
         }
     }
 }

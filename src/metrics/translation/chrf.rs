@@ -29,15 +29,15 @@
 use super::common::{FastMap, SACREBLEU_VERSION, is_py_whitespace, nrefs_label, py_split};
 
 /// Maximum character n-gram order (sacreBLEU's `CHRF.CHAR_ORDER`).
-const CHAR_ORDER: usize = 6;
+pub(crate) const CHAR_ORDER: usize = 6;
 /// β² for β = 2 (sacreBLEU's `CHRF.BETA`).
 const FACTOR: f64 = 4.0;
 
 /// `[hypothesis n-grams, reference n-grams, matches]` of one order.
-type OrderStats = [u64; 3];
+pub(crate) type OrderStats = [u64; 3];
 
 /// sacreBLEU's `CHRF._compute_f_score` with `eps_smoothing=False`.
-fn f_score(stats: &[OrderStats]) -> f64 {
+pub(crate) fn f_score(stats: &[OrderStats]) -> f64 {
     let mut avg_prec = 0.0;
     let mut avg_rec = 0.0;
     let mut effective_order = 0u32;

@@ -52,10 +52,12 @@
 pub mod bleu;
 pub mod chrf;
 mod common;
+pub mod segments;
 pub mod ter;
 pub mod tokenize_13a;
 
 pub use bleu::{BleuScore, bleu_signature, corpus_bleu, sentence_bleu, sentence_bleu_signature};
 pub use chrf::{chrf_signature, corpus_chrf, sentence_chrf};
+pub use segments::{CorpusScores, SegmentScorer, SegmentStats, corpus_scores};
 pub use ter::{TerScore, corpus_ter, sentence_ter, ter_signature};
 pub use tokenize_13a::tokenize_13a;

@@ -80,9 +80,7 @@ pub fn corpus_ter(hyps: &[&str], refs: &[Vec<&str>]) -> TerScore {
         hyps.len(),
         refs.len()
     );
-    let mut interner = Interner::default();
-    let mut search = ShiftSearch::default();
-    let (mut hyp_words, mut ref_words) = (Vec::new(), Vec::new());
+    let mut scorer = TerScorer::default();
     let mut num_edits: u64 = 0;
     let mut ref_length = 0.0_f64;
     for (n, (hyp, refs)) in hyps.iter().zip(refs).enumerate() {
@@ -90,17 +88,16 @@ pub fn corpus_ter(hyps: &[&str], refs: &[Vec<&str>]) -> TerScore {
             !refs.is_empty(),
             "corpus_ter: hypothesis {n} has no reference"
         );
-        interner.tokenize(hyp, &mut hyp_words);
-        let mut best = usize::MAX;
-        let mut lengths = 0usize;
-        for reference in refs {
-            interner.tokenize(reference, &mut ref_words);
-            best = best.min(search.edits(&hyp_words, &ref_words));
-            lengths += ref_words.len();
-        }
-        num_edits += best as u64;
-        ref_length += lengths as f64 / refs.len() as f64;
+        let (edits, length) = scorer.segment(hyp, refs);
+        num_edits += edits;
+        ref_length += length;
     }
+    ter_score(num_edits, ref_length)
+}
+
+/// The corpus score of summed statistics: `100 * num_edits / ref_length`, or (no reference
+/// words) 100 when there are edits and 0 when there are none.
+pub(crate) fn ter_score(num_edits: u64, ref_length: f64) -> TerScore {
     let score = if ref_length > 0.0 {
         100.0 * (num_edits as f64 / ref_length)
     } else if num_edits > 0 {
@@ -112,6 +109,31 @@ pub fn corpus_ter(hyps: &[&str], refs: &[Vec<&str>]) -> TerScore {
         score,
         num_edits: num_edits as f64,
         ref_length,
+    }
+}
+
+/// Computes segment statistics, reusing its buffers from one segment to the next.
+#[derive(Default)]
+pub(crate) struct TerScorer {
+    interner: Interner,
+    search: ShiftSearch,
+    hyp_words: Vec<u32>,
+    ref_words: Vec<u32>,
+}
+
+impl TerScorer {
+    /// The edits of `hyp` against its closest reference, and the mean length of its references
+    /// in words (`refs` must not be empty).
+    pub(crate) fn segment(&mut self, hyp: &str, refs: &[&str]) -> (u64, f64) {
+        self.interner.tokenize(hyp, &mut self.hyp_words);
+        let mut best = usize::MAX;
+        let mut lengths = 0usize;
+        for reference in refs {
+            self.interner.tokenize(reference, &mut self.ref_words);
+            best = best.min(self.search.edits(&self.hyp_words, &self.ref_words));
+            lengths += self.ref_words.len();
+        }
+        (best as u64, lengths as f64 / refs.len() as f64)
     }
 }
 
