@@ -108,6 +108,21 @@ fn the_header_shows_the_run_and_its_totals() {
             "{count} {word}"
         );
     }
+    // Each suite's row counts as the terminal and Markdown do: failures that do not gate in
+    // a column of their own.
+    for suite in &results.suites {
+        let s = &suite.cases_summary;
+        let row = format!(
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td>",
+            suite.cases.len(),
+            s.passed,
+            s.failed,
+            s.errored,
+            s.not_gating
+        );
+        assert!(html.contains(&row), "{}: {row}", suite.name);
+    }
 }
 
 #[test]

@@ -195,11 +195,32 @@ fn junit_counts_names_and_messages_match_the_results() {
             match (case.verdict.as_str(), case.gating) {
                 ("fail" | "error", true) => {
                     // The whole message comes back, only the characters XML cannot hold
-                    // shown as escapes; its first line is the `message` attribute.
+                    // shown as escapes; the `message` attribute says in one line what went
+                    // wrong: the labels, the error, or the first failed check.
                     let outcome = outcome.expect("a gating failure is a <failure> or <error>");
                     let message = xml_visible(case.message.as_deref().unwrap());
                     assert_eq!(outcome.text(), Some(message.as_str()), "{}", case.test);
-                    assert_eq!(outcome.attribute("message"), message.lines().next());
+                    let headline = outcome.attribute("message").unwrap();
+                    assert!(
+                        !headline.is_empty() && !headline.contains('\n'),
+                        "{headline}"
+                    );
+                    if let Some(error) = &case.error {
+                        assert_eq!(headline, error.lines().next().unwrap());
+                    } else if let (Some(expected), Some(predicted)) =
+                        (&case.expected, &case.predicted)
+                    {
+                        assert_eq!(
+                            headline,
+                            format!("expected {expected}, predicted {predicted}")
+                        );
+                    } else {
+                        let check = &case.failed_checks[0];
+                        assert!(
+                            headline.starts_with(&format!("{}: ", check.check)),
+                            "{headline}"
+                        );
+                    }
                 }
                 ("fail" | "error", false) => {
                     not_gating += 1;
@@ -518,12 +539,12 @@ fn markdown_keeps_its_structure_around_nasty_outputs() {
 fn markdown_escapes_the_summary_of_a_failure() {
     let mut results = fixtures().clone();
     let nasty = suite_mut(&mut results, "nasty");
-    nasty.cases[0].message =
-        Some("</summary></details><script>alert(1)</script> `x` | \u{1b}[0m\nmore".into());
+    nasty.cases[0].failed_checks[0].detail =
+        "</summary></details><script>alert(1)</script> `x` | \u{1b}[0m\nmore".into();
     let text = markdown::render(&results, 1_000_000);
     assert_well_formed(&text);
     assert!(text.contains(
-        "<summary>❌ <code>nasty::pipes-and-backticks</code> failed: \
+        "<summary>❌ <code>nasty::pipes-and-backticks</code> failed: equals: \
          &lt;/summary&gt;&lt;/details&gt;&lt;script&gt;alert(1)&lt;/script&gt; `x` | \\u{1b}[0m\
          </summary>"
     ));

@@ -213,6 +213,22 @@ fn repro_shows_the_whole_exchange_of_one_case() {
     );
     assert!(stderr.contains("did you mean `weak::wrong`?"), "{stderr}");
     assert!(calls(&log).is_empty(), "a bad name calls no model");
+
+    let floor = evalgate(
+        &[
+            "repro",
+            "weak::floor::accuracy",
+            "tests/fixtures/cli/weak.toml",
+        ],
+        &log,
+    );
+    assert_eq!(floor.status.code(), Some(2), "{}", show(&floor));
+    assert!(
+        String::from_utf8_lossy(&floor.stderr)
+            .contains("`evalgate run --exact -f weak::floor::accuracy` runs it again"),
+        "{}",
+        show(&floor)
+    );
 }
 
 #[test]

@@ -70,7 +70,12 @@ fn find(suites: Vec<Suite>, test: &str) -> Result<(Suite, usize), Diagnostic> {
         Some((suite, case))
     });
     found.ok_or_else(|| {
+        let floor = test.contains("::floor::");
         let hint = match did_you_mean(test, names.iter().map(String::as_str)) {
+            _ if floor => format!(
+                "repro shows one case; a floor is judged over every case of its suite: \
+                 `evalgate run --exact -f {test}` runs it again"
+            ),
             Some(guess) => format!("did you mean `{guess}`?"),
             None if !test.contains("::") => {
                 "name the case as SUITE::CASE; `evalgate list` prints them".to_string()

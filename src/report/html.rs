@@ -232,7 +232,8 @@ impl Page<'_> {
              <table>\n<thead><tr><th scope=\"col\">Suite</th><th scope=\"col\">Task</th>\
              <th scope=\"col\">Model</th><th scope=\"col\" class=\"num\">Cases</th>\
              <th scope=\"col\" class=\"num\">Passed</th><th scope=\"col\" class=\"num\">Failed</th>\
-             <th scope=\"col\" class=\"num\">Errored</th><th scope=\"col\">Headline metric</th>\
+             <th scope=\"col\" class=\"num\">Errored</th>\
+             <th scope=\"col\" class=\"num\">Not gating</th><th scope=\"col\">Headline metric</th>\
              <th scope=\"col\">Floors</th><th scope=\"col\">Verdict</th></tr></thead>\n<tbody>\n",
         );
         for (index, suite) in results.suites.iter().enumerate() {
@@ -257,14 +258,16 @@ impl Page<'_> {
                 self.out,
                 "<tr><th scope=\"row\"><a href=\"#s-{index}\">{}</a></th><td>{}</td><td>{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td>{headline}</td><td>{floors}</td><td>{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{headline}</td><td>{floors}</td>\
+                 <td>{}</td></tr>",
                 esc(&suite.name),
                 esc(&suite.task),
                 esc(&cut_name(&suite.model.provider)),
                 suite.cases.len(),
                 summary.passed,
-                summary.failed + summary.not_gating,
+                summary.failed,
                 summary.errored,
+                summary.not_gating,
                 suite_pill(suite),
             );
         }
@@ -751,7 +754,7 @@ impl Page<'_> {
                 if floor.gating { " open" } else { "" },
                 floor_verdict(floor),
                 esc(&floor.test),
-                esc(&cut(first_line(message), PREVIEW_CHARS))
+                esc(&cut(super::first_line(message), PREVIEW_CHARS))
             );
             self.message(message);
             self.out.push_str("</details>\n");
@@ -782,7 +785,7 @@ impl Page<'_> {
                 if case.gating { " open" } else { "" },
                 verdict_badge(&case.verdict, case.gating),
                 esc(&case.test),
-                esc(&cut(&failure_summary(case), PREVIEW_CHARS))
+                esc(&cut(&super::case_headline(case), PREVIEW_CHARS))
             );
             self.message(message);
             self.out.push_str("</details>\n");
@@ -999,26 +1002,6 @@ fn case_attributes(
         indices.join(" "),
         esc(&case.verdict)
     )
-}
-
-/// What went wrong with a case, in one line: the labels, the error, or the first failed check.
-fn failure_summary(case: &CaseResult) -> String {
-    if let Some(error) = &case.error {
-        return first_line(error).to_string();
-    }
-    if let (Some(expected), Some(predicted)) = (&case.expected, &case.predicted) {
-        return format!("expected {expected}, predicted {predicted}");
-    }
-    if let Some(check) = case.failed_checks.first() {
-        let more = match case.failed_checks.len() {
-            1 => String::new(),
-            n => format!(" (and {} more)", n - 1),
-        };
-        return format!("{}: {}{more}", check.check, check.detail);
-    }
-    case.message
-        .as_deref()
-        .map_or_else(String::new, |m| first_line(m).to_string())
 }
 
 /// classify: expected and predicted label; with references: the sentence scores; otherwise
@@ -1499,10 +1482,6 @@ fn plural(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
 }
 
 /// A failure message as HTML: escaped, each diff marker pair `[-removed-]` and `{+added+}` a

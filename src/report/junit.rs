@@ -178,8 +178,8 @@ fn testcase(out: &mut String, suite: &SuiteResults, test: &Test) {
             out.push_str("/>\n");
             return;
         }
-        Status::Failed => outcome(out, "failure", kind, message),
-        Status::Errored => outcome(out, "error", "model call", message),
+        Status::Failed => outcome(out, "failure", kind, &test.headline(), message),
+        Status::Errored => outcome(out, "error", "model call", &test.headline(), message),
         Status::Ignored => out.push_str(">\n      <skipped message=\"ignored\"/>\n"),
         Status::NotGating => {
             out.push_str(">\n      <system-out>");
@@ -197,9 +197,9 @@ fn testcase(out: &mut String, suite: &SuiteResults, test: &Test) {
 }
 
 /// `<failure>` or `<error>`: the headline as `message`, the whole message as text.
-fn outcome(out: &mut String, element: &str, kind: &str, message: &str) {
+fn outcome(out: &mut String, element: &str, kind: &str, headline: &str, message: &str) {
     let _ = write!(out, ">\n      <{element}");
-    attr(out, "message", super::first_line(message));
+    attr(out, "message", headline);
     attr(out, "type", kind);
     out.push('>');
     text(out, message);

@@ -16,8 +16,7 @@
 
 use super::analysis::{confusion_groups, headline_metric, worst_slices};
 use super::{
-    Status, Test, confidence_level, cut, first_line, hidden, interval, push_visible, suite_failed,
-    tests,
+    Status, Test, confidence_level, cut, hidden, interval, push_visible, suite_failed, tests,
 };
 use crate::results::{RunResults, SuiteResults};
 use crate::suite::number;
@@ -395,7 +394,7 @@ fn failure_block(test: &Test) -> String {
     let mut out = format!("<details>\n<summary>{mark} <code>");
     html_text(&mut out, test.name);
     let _ = write!(out, "</code> {verdict}: ");
-    html_text(&mut out, cut(first_line(message), 300));
+    html_text(&mut out, cut(&test.headline(), 300));
     out.push_str("</summary>\n\n");
     let shown = cut(message, MAX_MESSAGE_BYTES);
     let mut body = visible(shown);

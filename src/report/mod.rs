@@ -41,6 +41,15 @@ pub(crate) struct Test<'a> {
 impl Test<'_> {
     /// `failed` for a wrong answer or a broken floor, `errored` for a failed model call: what a
     /// failure that did not gate would have been.
+    /// The failure in one line: for a case, what went wrong ([`case_headline`]); for a floor,
+    /// the first line of its message.
+    pub fn headline(&self) -> String {
+        match self.case {
+            Some(case) => case_headline(case),
+            None => first_line(self.message.unwrap_or("")).to_string(),
+        }
+    }
+
     pub fn failure_word(&self) -> &'static str {
         match self.case.map(|c| c.verdict.as_str()) {
             Some("error") => "errored",
@@ -125,6 +134,27 @@ pub(crate) fn confidence_level(suite: &SuiteResults) -> String {
 pub(crate) fn fail_on(suite: &SuiteResults) -> String {
     let kinds: Vec<String> = suite.fail_on.iter().map(|k| format!("\"{k}\"")).collect();
     format!("fail_on = [{}]", kinds.join(", "))
+}
+
+/// What went wrong with a case, in one line: the labels, the error, or the first failed check.
+pub(crate) fn case_headline(case: &CaseResult) -> String {
+    if let Some(error) = &case.error {
+        return first_line(error).to_string();
+    }
+    if let (Some(expected), Some(predicted)) = (&case.expected, &case.predicted) {
+        return format!("expected {expected}, predicted {predicted}");
+    }
+    if let Some(check) = case.failed_checks.first() {
+        let more = match case.failed_checks.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        let detail = first_line(&check.detail).trim_end_matches(':');
+        return format!("{}: {detail}{more}", check.check);
+    }
+    case.message
+        .as_deref()
+        .map_or_else(String::new, |m| first_line(m).to_string())
 }
 
 /// The first line of a failure message: its headline.
