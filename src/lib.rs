@@ -52,6 +52,7 @@
 
 pub mod cassette;
 pub mod cli;
+pub mod compare;
 pub mod diagnostic;
 pub mod diff;
 pub mod engine;
