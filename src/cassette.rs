@@ -83,8 +83,11 @@ impl Mode {
 
 /// What of a request a model is sent, as a cassette records it: the prompt alone for a model
 /// behind an API (the rest is in its parameters), every field for a program or a closure.
+///
+/// The runs of a repeated case after the first carry their number (`"repetition": 1`, ...), so
+/// each is recorded apart; the first run's recording is the same with or without `repeat`.
 pub fn sent(model: &ModelSpec, request: &Request) -> serde_json::Value {
-    if model.sees_whole_request() {
+    let mut sent = if model.sees_whole_request() {
         serde_json::json!({
             "suite": request.suite,
             "id": request.case_id,
@@ -94,7 +97,11 @@ pub fn sent(model: &ModelSpec, request: &Request) -> serde_json::Value {
         })
     } else {
         serde_json::json!({"prompt": request.prompt})
+    };
+    if request.repetition > 0 {
+        sent["repetition"] = request.repetition.into();
     }
+    sent
 }
 
 /// The key of a recording: FNV-1a (64 bits) over the canonical JSON of the parameters, a NUL,
@@ -526,7 +533,10 @@ impl Provider for Recorded {
         // the answer itself is good.
         self.cassette.record(Entry {
             key,
-            test: format!("{}::{}", request.suite, request.case_id),
+            test: match request.repetition {
+                0 => format!("{}::{}", request.suite, request.case_id),
+                n => format!("{}::{}#{}", request.suite, request.case_id, n + 1),
+            },
             parameters: self.parameters.clone(),
             request: sent,
             output: reply.output.clone(),
@@ -596,6 +606,7 @@ mod tests {
             input: "hello".into(),
             prompt: "hello".into(),
             vars: BTreeMap::from([("lang".to_string(), lang.to_string())]),
+            repetition: 0,
         };
         let parameters = program.parameters();
         let (en, fr) = (
@@ -608,6 +619,15 @@ mod tests {
             "same prompt, other vars"
         );
         assert_eq!(en["vars"]["lang"], "en");
+        // A repeated case's later runs are recorded apart; its first run as without repeat.
+        let again = Request {
+            repetition: 2,
+            ..request("en")
+        };
+        let again = sent(&program, &again);
+        assert_eq!(again["repetition"], 2);
+        assert_ne!(key(&parameters, &again), key(&parameters, &en));
+        assert!(en.get("repetition").is_none());
     }
 
     #[test]

@@ -76,6 +76,12 @@ pub struct SuiteResults {
     /// (translate), `sentence_bleu` and `sentence_chrf` (any suite with references).
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub signatures: BTreeMap<String, String>,
+    /// How many times each case ran (`repeat`; 1 unless set).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub repeat: usize,
+    /// With `repeat`: the share of its runs a case must pass.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min_pass_rate: Option<f64>,
     /// The level of `intervals`, e.g. 0.95.
     #[serde(default = "default_confidence")]
     pub confidence: f64,
@@ -194,6 +200,22 @@ pub struct CaseResult {
     /// The failure message, as the test shows it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
+    /// A suite with `repeat`: every run of the case. The fields above describe its first run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub runs: Option<RunsResult>,
+}
+
+/// The runs of a repeated case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunsResult {
+    pub count: usize,
+    pub passed: usize,
+    pub pass_rate: f64,
+    /// Its runs disagree: some passed, some did not.
+    pub flaky: bool,
+    /// Each run's verdict (pass, fail or error) and output (`null` when the call failed).
+    pub verdicts: Vec<String>,
+    pub outputs: Vec<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -335,6 +357,8 @@ impl RunResults {
                 fail_on,
                 cases_summary: summary,
                 metrics_cases: metrics.cases,
+                repeat: suite.repeat,
+                min_pass_rate: (suite.repeat > 1).then_some(suite.min_pass_rate),
                 confidence: suite.confidence,
                 floor_mode: suite.floor_mode.name().to_string(),
                 intervals: metrics.intervals().clone(),
@@ -578,6 +602,22 @@ fn case_result(
                 pending: s.pending.as_deref().map(crate::files::shown),
             }),
         message: outcome.and_then(|_| session.case_message(s, c)),
+        runs: outcome
+            .filter(|o| !o.repetitions.is_empty())
+            .map(|o| RunsResult {
+                count: o.run_count(),
+                passed: o.passes(case),
+                pass_rate: o.pass_rate(case),
+                flaky: o.flaky(case),
+                verdicts: o
+                    .runs()
+                    .map(|(result, _)| crate::engine::run_verdict(result, case).name().to_string())
+                    .collect(),
+                outputs: o
+                    .runs()
+                    .map(|(result, _)| result.as_ref().ok().map(|a| a.output().to_string()))
+                    .collect(),
+            }),
     }
 }
 
@@ -670,6 +710,14 @@ pub fn rfc3339(time: SystemTime) -> String {
         rest % 60,
         since_epoch.subsec_millis()
     )
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(value: &usize) -> bool {
+    *value == 1
 }
 
 fn default_confidence() -> f64 {

@@ -54,6 +54,10 @@ fn real_runs_follow_the_schema() {
         ("faults", vec!["run", "tests/fixtures/cli/faults.toml"]),
         ("translate", vec!["run", "tests/fixtures/translate"]),
         ("lower bound", vec!["run", "tests/fixtures/confidence"]),
+        (
+            "repeat",
+            vec!["run", "tests/fixtures/repeat", "--repeat", "3"],
+        ),
         ("examples", vec!["run", "suites", "--include-ignored"]),
     ];
     let mut seen = std::collections::BTreeSet::new();
@@ -88,6 +92,9 @@ fn real_runs_follow_the_schema() {
         "slices",
         "intervals",
         "floor.judged",
+        "repeat",
+        "min_pass_rate",
+        "case.runs",
         "labels",
         "case.expected",
         "case.references",

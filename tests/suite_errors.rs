@@ -73,6 +73,7 @@ error_kinds!(
     translate_value_types,
     translate_metric_on_generate,
     floor_mode_and_confidence,
+    repeat_values,
 );
 
 #[test]

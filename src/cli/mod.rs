@@ -2,6 +2,7 @@
 //! and hands the results to reporters. Exit codes: 0 all passed, 1 something failed, 2 the input
 //! was wrong (a bad suite, a bad flag).
 
+mod compare;
 mod progress;
 mod reports;
 mod repro;
@@ -41,6 +42,9 @@ enum Command {
     Repro(repro::ReproArgs),
     /// Write the reports of a finished run again from its results.json, or print its summary.
     Report(reports::ReportArgs),
+    /// Compare two runs' results.json: flipped cases, changed outputs, metric deltas and whether
+    /// the change is significant; exits 1 when a suite regressed.
+    Compare(compare::CompareArgs),
     /// Work on the cassettes the suites name.
     #[command(subcommand)]
     Cassette(CassetteCommand),
@@ -99,6 +103,10 @@ struct RunArgs {
     /// Colour the summary: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
+    /// Run each case N times (every suite's `repeat`): a pass rate per case, flaky cases
+    /// reported, metrics averaged over the runs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=crate::suite::MAX_REPEAT as u64))]
+    repeat: Option<u64>,
     #[command(flatten)]
     reports: reports::ReportPaths,
 }
@@ -143,6 +151,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list(args),
         Command::Repro(args) => repro::repro(&args),
         Command::Report(args) => reports::report(&args),
+        Command::Compare(args) => compare::compare(&args),
         Command::Cassette(CassetteCommand::Prune { paths }) => prune(&paths),
         Command::Pending(args) => snapshots::pending(&args),
         Command::Accept(args) => snapshots::accept(&args),
@@ -168,10 +177,13 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<Diagnostic>> {
 }
 
 /// The suites, ready to run: loaded, with their cassettes open in the environment's mode.
-fn session(args: &SuiteArgs) -> Result<Session, Vec<Diagnostic>> {
+fn session(args: &SuiteArgs, repeat: Option<usize>) -> Result<Session, Vec<Diagnostic>> {
     let mode = cassette::Mode::from_env().map_err(|problem| vec![problem])?;
     let paths = args.paths();
-    let suites = load(&paths)?;
+    let mut suites = load(&paths)?;
+    if let Some(times) = repeat {
+        suites.iter_mut().for_each(|suite| suite.repeat = times);
+    }
     let session = session_of(suites, mode, &paths)?;
     Ok(session.include_ignored(args.include_ignored))
 }
@@ -201,7 +213,7 @@ fn session_of(
 }
 
 fn list(args: SuiteArgs) -> ExitCode {
-    let session = match session(&args) {
+    let session = match session(&args, None) {
         Ok(session) => session,
         Err(problems) => return bad_input(&problems),
     };
@@ -247,7 +259,7 @@ fn run(mut args: RunArgs) -> ExitCode {
         args.suites.include_ignored = true;
         previous = Some(last);
     }
-    let session = match session(&args.suites) {
+    let session = match session(&args.suites, args.repeat.map(|n| n as usize)) {
         Ok(session) => session,
         Err(problems) => return bad_input(&problems),
     };
@@ -415,7 +427,20 @@ fn prune(paths: &[PathBuf]) -> ExitCode {
             let suite = entry.test.split("::").next().unwrap_or_default();
             used.suites.contains(suite)
         };
-        match cassette.prune(|entry| used.keys.contains(&entry.key) || !judged(entry)) {
+        // A later run of a repeated case is kept while its first run is: however many runs
+        // `repeat` or --repeat asked for.
+        let first_run = |entry: &cassette::Entry| {
+            let mut request = entry.request.clone();
+            request
+                .as_object_mut()
+                .and_then(|fields| fields.remove("repetition"))
+                .map(|_| cassette::key(&entry.parameters, &request))
+        };
+        let used_key = |entry: &cassette::Entry| {
+            used.keys.contains(&entry.key)
+                || first_run(entry).is_some_and(|k| used.keys.contains(&k))
+        };
+        match cassette.prune(|entry| used_key(entry) || !judged(entry)) {
             Ok((kept, dropped)) => {
                 let shown = used.shown.display();
                 report.push_str(&format!("{shown}: kept {kept}, dropped {dropped}\n"));

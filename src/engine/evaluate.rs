@@ -88,7 +88,7 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
     if !outcomes.is_empty() {
         let mut latencies: Vec<f64> = outcomes
             .iter()
-            .map(|(_, o)| o.latency.as_secs_f64() * 1000.0)
+            .flat_map(|(_, o)| o.runs().map(|(_, latency)| latency.as_secs_f64() * 1000.0))
             .collect();
         latencies.sort_by(f64::total_cmp);
         values.insert("latency_p50_ms".to_string(), percentile(&latencies, 0.50));
@@ -96,7 +96,8 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
         values.insert("latency_max_ms".to_string(), latencies[latencies.len() - 1]);
         let usage: Vec<u64> = outcomes
             .iter()
-            .filter_map(|(_, o)| o.answer()?.reply.usage.map(|u| u.total_tokens))
+            .flat_map(|(_, o)| o.runs())
+            .filter_map(|(result, _)| result.as_ref().ok()?.reply.usage.map(|u| u.total_tokens))
             .collect();
         if !usage.is_empty() {
             values.insert("tokens_total".to_string(), usage.iter().sum::<u64>() as f64);
@@ -137,40 +138,60 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
     }
 }
 
-/// What each outcome contributes to the quality metrics, in the order given.
+/// What each outcome contributes to the quality metrics, in the order given: the first runs,
+/// and (`repeat`) each further run of every case.
 pub fn observations(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> Observations {
     let mut scorer = SegmentScorer::default();
-    let cases = outcomes
-        .iter()
-        .map(|(case, outcome)| {
-            let case = &suite.cases[*case];
-            let Some(answer) = outcome.answer() else {
-                return Observation::Failed;
-            };
-            match (suite.task, &answer.judgement) {
-                (Task::Classify, Judgement::Label(predicted)) => Observation::Label {
-                    expected: case.expected.expect("a classify case has a label"),
-                    predicted: *predicted,
-                },
-                _ => {
-                    let segment = (suite.task == Task::Translate).then(|| {
-                        let references: Vec<&str> =
-                            case.references.iter().map(String::as_str).collect();
-                        Box::new(scorer.segment(answer.output(), &references))
-                    });
-                    Observation::Checked {
-                        passed: answer.judgement.passed(case),
-                        segment,
-                    }
-                }
-            }
-        })
-        .collect();
+    let mut run = |repetition: usize| -> Vec<Observation> {
+        outcomes
+            .iter()
+            .map(|(case, outcome)| {
+                let result = match repetition {
+                    0 => &outcome.result,
+                    r => &outcome.repetitions[r - 1].result,
+                };
+                observation(suite, *case, result.as_ref().ok(), &mut scorer)
+            })
+            .collect()
+    };
+    let cases = run(0);
+    let runs = outcomes.first().map_or(1, |(_, o)| o.run_count());
+    let repeats = (1..runs).map(&mut run).collect();
     Observations {
         task: suite.task,
         labels: suite.labels.clone(),
         positive_label: suite.positive_label,
         cases,
+        repeats,
+    }
+}
+
+/// What one run of case `index` contributes.
+fn observation(
+    suite: &Suite,
+    index: usize,
+    answer: Option<&super::Answer>,
+    scorer: &mut SegmentScorer,
+) -> Observation {
+    let case = &suite.cases[index];
+    let Some(answer) = answer else {
+        return Observation::Failed;
+    };
+    match (suite.task, &answer.judgement) {
+        (Task::Classify, Judgement::Label(predicted)) => Observation::Label {
+            expected: case.expected.expect("a classify case has a label"),
+            predicted: *predicted,
+        },
+        _ => {
+            let segment = (suite.task == Task::Translate).then(|| {
+                let references: Vec<&str> = case.references.iter().map(String::as_str).collect();
+                Box::new(scorer.segment(answer.output(), &references))
+            });
+            Observation::Checked {
+                passed: answer.judgement.passed(case),
+                segment,
+            }
+        }
     }
 }
 

@@ -86,6 +86,32 @@ pub fn shell_word(word: &str) -> String {
 pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &Repro) -> String {
     let case = &suite.cases[index];
     let mut text = String::new();
+    let missed;
+    let outcome = if outcome.repetitions.is_empty() {
+        outcome
+    } else {
+        // A repeated case: how often it passed, then its first run that did not.
+        let (passes, runs) = (outcome.passes(case), outcome.run_count());
+        let _ = writeln!(
+            text,
+            "passed {passes} of {runs} runs: pass rate {}, below min_pass_rate {}{}",
+            crate::suite::number(passes as f64 / runs as f64),
+            crate::suite::number(outcome.min_pass_rate),
+            if outcome.flaky(case) {
+                " (flaky: its runs disagree)"
+            } else {
+                ""
+            }
+        );
+        missed = outcome.first_miss(case);
+        match &missed {
+            Some(first) => {
+                let _ = writeln!(text, "the first run that did not pass:");
+                first
+            }
+            None => outcome,
+        }
+    };
     match (&outcome.result, outcome.verdict(case)) {
         (Err(error), _) => {
             let _ = writeln!(text, "the model call failed: {error}");

@@ -31,9 +31,21 @@ use std::time::{Duration, Instant};
 /// What happened when one case ran.
 #[derive(Clone, Debug)]
 pub struct CaseOutcome {
-    /// The model's output and its judgement, or why the model gave none.
+    /// The model's output and its judgement, or why the model gave none (the first run of a
+    /// repeated case).
     pub result: Result<Answer, ModelError>,
     /// Time spent in the model call (not waiting for a free slot).
+    pub latency: Duration,
+    /// A suite with `repeat = N`: runs 2 to N of the case.
+    pub repetitions: Vec<Repetition>,
+    /// The share of its runs the case must pass (`min_pass_rate`; 1 without repeat).
+    pub min_pass_rate: f64,
+}
+
+/// One more run of a repeated case.
+#[derive(Clone, Debug)]
+pub struct Repetition {
+    pub result: Result<Answer, ModelError>,
     pub latency: Duration,
 }
 
@@ -79,16 +91,78 @@ impl Verdict {
 }
 
 impl CaseOutcome {
+    /// A case passes when its answer does; a repeated case when at least `min_pass_rate` of its
+    /// runs do. One that falls short errs when every run that did not pass errored.
     pub fn verdict(&self, case: &crate::suite::Case) -> Verdict {
-        match &self.result {
-            Err(_) => Verdict::Error,
-            Ok(answer) if answer.passed(case) => Verdict::Pass,
-            Ok(_) => Verdict::Fail,
+        if self.repetitions.is_empty() {
+            return run_verdict(&self.result, case);
         }
+        if self.pass_rate(case) >= self.min_pass_rate {
+            return Verdict::Pass;
+        }
+        let all_errors = self
+            .runs()
+            .filter(|(r, _)| run_verdict(r, case) != Verdict::Pass)
+            .all(|(r, _)| r.is_err());
+        if all_errors {
+            Verdict::Error
+        } else {
+            Verdict::Fail
+        }
+    }
+
+    /// Every run of the case, the first one first, with its latency.
+    pub fn runs(&self) -> impl Iterator<Item = (&Result<Answer, ModelError>, Duration)> {
+        std::iter::once((&self.result, self.latency))
+            .chain(self.repetitions.iter().map(|r| (&r.result, r.latency)))
+    }
+
+    /// How many runs the case had: 1, or the suite's `repeat`.
+    pub fn run_count(&self) -> usize {
+        1 + self.repetitions.len()
+    }
+
+    /// How many of its runs passed.
+    pub fn passes(&self, case: &crate::suite::Case) -> usize {
+        self.runs()
+            .filter(|(r, _)| run_verdict(r, case) == Verdict::Pass)
+            .count()
+    }
+
+    pub fn pass_rate(&self, case: &crate::suite::Case) -> f64 {
+        self.passes(case) as f64 / self.run_count() as f64
+    }
+
+    /// A repeated case whose runs did not all get the same verdict.
+    pub fn flaky(&self, case: &crate::suite::Case) -> bool {
+        let passes = self.passes(case);
+        passes > 0 && passes < self.run_count()
+    }
+
+    /// The first run that did not pass, as an outcome of its own (for its failure message).
+    pub fn first_miss(&self, case: &crate::suite::Case) -> Option<CaseOutcome> {
+        let (result, latency) = self
+            .runs()
+            .find(|(r, _)| run_verdict(r, case) != Verdict::Pass)?;
+        Some(CaseOutcome {
+            result: result.clone(),
+            latency,
+            repetitions: Vec::new(),
+            min_pass_rate: 1.0,
+        })
     }
 
     pub fn answer(&self) -> Option<&Answer> {
         self.result.as_ref().ok()
+    }
+}
+
+/// The verdict of one run of a case.
+pub fn run_verdict(result: &Result<Answer, ModelError>, case: &crate::suite::Case) -> Verdict {
+    match result {
+        Err(_) => Verdict::Error,
+        Ok(answer) if answer.passed(case) => Verdict::Pass,
+        Ok(_) => Verdict::Fail,
     }
 }
 
@@ -367,9 +441,37 @@ impl Session {
 }
 
 impl SuiteRun {
+    /// Runs a case: once, or `repeat` times one after the other. Only the first run is compared
+    /// with the case's snapshot: a snapshot is one output to review, not one per run.
     fn execute<'a>(&self, index: usize, snapshot_root: impl FnOnce() -> &'a Path) -> CaseOutcome {
+        let (result, latency) = self.call(index, 0, Some(snapshot_root));
+        let repetitions = (1..self.suite.repeat)
+            .map(|repetition| {
+                let (result, latency) = self.call(index, repetition, None::<fn() -> &'a Path>);
+                Repetition { result, latency }
+            })
+            .collect();
+        CaseOutcome {
+            result,
+            latency,
+            repetitions,
+            min_pass_rate: if self.suite.repeat > 1 {
+                self.suite.min_pass_rate
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// One model call for run `repetition` of case `index`, and its judgement.
+    fn call<'a>(
+        &self,
+        index: usize,
+        repetition: usize,
+        snapshot_root: Option<impl FnOnce() -> &'a Path>,
+    ) -> (Result<Answer, ModelError>, Duration) {
         let case = &self.suite.cases[index];
-        let request = self.suite.request(index);
+        let request = self.suite.request_at(index, repetition);
         let _slot = self.gate.enter();
         let started = Instant::now();
         let result = self.provider.call(&request);
@@ -377,17 +479,23 @@ impl SuiteRun {
         drop(_slot);
         let result = result.map(|reply| {
             let judgement = judge(&self.suite, case, &reply.output);
-            let snapshot = self
-                .suite
-                .snapshot
-                .then(|| snapshot::check(&self.suite, index, &reply, &judgement, snapshot_root()));
+            let snapshot = match snapshot_root {
+                Some(root) if self.suite.snapshot => Some(snapshot::check(
+                    &self.suite,
+                    index,
+                    &reply,
+                    &judgement,
+                    root(),
+                )),
+                _ => None,
+            };
             Answer {
                 reply,
                 judgement,
                 snapshot,
             }
         });
-        CaseOutcome { result, latency }
+        (result, latency)
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Observations {
     pub labels: Vec<String>,
     pub positive_label: Option<usize>,
     pub cases: Vec<Observation>,
+    /// A suite with `repeat = N`: runs 2 to N, each in case order like `cases` (the first run).
+    pub repeats: Vec<Vec<Observation>>,
 }
 
 /// How many resamples a bootstrap draws, and its seed.
@@ -58,13 +60,33 @@ pub const SEED: u64 = stats::DEFAULT_SEED;
 
 impl Observations {
     /// The quality metrics and `error_rate` over the cases at `indices` (repeats allowed), by
-    /// their `[floors]` names; the values the engine reports for the same cases.
+    /// their `[floors]` names; the values the engine reports for the same cases. With several
+    /// runs of each case, each metric is its mean over the runs (over those where it has a
+    /// value).
     pub fn metrics(&self, indices: &[usize]) -> BTreeMap<String, f64> {
+        if self.repeats.is_empty() {
+            return self.run_metrics(&self.cases, indices);
+        }
+        let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        for run in std::iter::once(&self.cases).chain(&self.repeats) {
+            for (name, value) in self.run_metrics(run, indices) {
+                let sum = sums.entry(name).or_insert((0.0, 0));
+                sum.0 += value;
+                sum.1 += 1;
+            }
+        }
+        sums.into_iter()
+            .map(|(name, (sum, runs))| (name, sum / runs as f64))
+            .collect()
+    }
+
+    /// The metrics of one run of the cases.
+    fn run_metrics(&self, run: &[Observation], indices: &[usize]) -> BTreeMap<String, f64> {
         let mut values = BTreeMap::new();
         if indices.is_empty() {
             return values;
         }
-        let picked = || indices.iter().map(|&i| &self.cases[i]);
+        let picked = || indices.iter().map(|&i| &run[i]);
         let failed = picked().filter(|o| **o == Observation::Failed).count();
         values.insert(
             "error_rate".to_string(),
@@ -76,7 +98,7 @@ impl Observations {
         }
         match self.task {
             Task::Classify => {
-                let matrix = self.confusion(indices);
+                let matrix = self.run_confusion(run, indices);
                 values.extend(classification_values(&matrix, self.positive_label));
             }
             Task::Generate | Task::Translate => {
@@ -100,14 +122,30 @@ impl Observations {
         values
     }
 
-    /// The confusion matrix of the classify cases at `indices`.
+    /// The confusion matrix of the classify cases at `indices`: of every run of them, when
+    /// they ran several times.
     pub fn confusion(&self, indices: &[usize]) -> Confusion {
+        let mut matrix = self.run_confusion(&self.cases, indices);
+        for run in &self.repeats {
+            let more = self.run_confusion(run, indices);
+            for truth in 0..self.labels.len() {
+                for predicted in (0..self.labels.len()).map(Some).chain([None]) {
+                    for _ in 0..more.count(truth, predicted) {
+                        matrix.add(truth, predicted);
+                    }
+                }
+            }
+        }
+        matrix
+    }
+
+    fn run_confusion(&self, run: &[Observation], indices: &[usize]) -> Confusion {
         let mut matrix = Confusion::new(self.labels.clone());
         for &i in indices {
             if let Observation::Label {
                 expected,
                 predicted,
-            } = self.cases[i]
+            } = run[i]
             {
                 matrix.add(expected, predicted);
             }
@@ -115,11 +153,17 @@ impl Observations {
         matrix
     }
 
-    /// The interval of every metric that has one, at `confidence` (e.g. 0.95).
+    /// The interval of every metric that has one, at `confidence` (e.g. 0.95). The runs of a
+    /// repeated case are not independent draws, so with `repeat` every interval is a bootstrap
+    /// that resamples cases, each with all its runs.
     pub fn intervals(&self, confidence: f64) -> BTreeMap<String, Interval> {
         let all: Vec<usize> = (0..self.cases.len()).collect();
-        let mut intervals: BTreeMap<String, Interval> = self
-            .proportions(&all)
+        let proportions = if self.repeats.is_empty() {
+            self.proportions(&all)
+        } else {
+            BTreeMap::new()
+        };
+        let mut intervals: BTreeMap<String, Interval> = proportions
             .into_iter()
             .filter_map(|(name, (successes, trials))| {
                 let (low, high) = stats::wilson(successes, trials, confidence)?;
@@ -268,6 +312,7 @@ mod tests {
             labels: vec!["negative".into(), "neutral".into(), "positive".into()],
             positive_label: Some(2),
             cases: observations,
+            repeats: Vec::new(),
         }
     }
 
@@ -381,6 +426,7 @@ mod tests {
             labels: Vec::new(),
             positive_label: None,
             cases,
+            repeats: Vec::new(),
         };
         let intervals = observations.intervals(0.95);
         let names: Vec<&str> = intervals.keys().map(String::as_str).collect();

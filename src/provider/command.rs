@@ -2,13 +2,15 @@
 //! shell), in the suite file's folder.
 //!
 //! - `protocol = "lines"`: long-lived processes. Each request is one JSON line on stdin,
-//!   `{"suite","id","input","prompt","vars"}`; the answer is one JSON line on stdout,
+//!   `{"suite","id","input","prompt","vars"}` (and, for the later runs of a case in a suite with
+//!   `repeat`, `"repetition": n` from 1); the answer is one JSON line on stdout,
 //!   `{"output": "..."}` or `{"error": "..."}`, optionally with the request's `"id"`, which is
 //!   then checked. Processes are pooled: a caller takes an idle process or starts one, so there
 //!   is one process per concurrent worker.
 //! - `protocol = "once"`: a process per case. The prompt goes to stdin, stdout is the output
 //!   (one trailing newline removed); a non-zero exit status fails the case. The suite and case
-//!   id are in the environment as `EVALGATE_SUITE` and `EVALGATE_CASE`.
+//!   id are in the environment as `EVALGATE_SUITE` and `EVALGATE_CASE`, and the run of a repeated
+//!   case as `EVALGATE_REPETITION` (0 for the first).
 //!
 //! Every call has a timeout, which for a fresh process includes its start-up. A process that
 //! times out, crashes, writes more than [`MAX_OUTPUT_BYTES`] without a newline, or answers with
@@ -165,9 +167,11 @@ impl CommandProvider {
 
     fn call_once(&self, request: &Request) -> Result<String, ModelError> {
         let deadline = Instant::now() + self.timeout;
+        let repetition = request.repetition.to_string();
         let environment = [
             ("EVALGATE_SUITE", request.suite.as_str()),
             ("EVALGATE_CASE", request.case_id.as_str()),
+            ("EVALGATE_REPETITION", repetition.as_str()),
         ];
         let mut child = self.spawn(&environment)?;
         let stderr = StderrTail::follow(child.stderr.take());
@@ -401,8 +405,11 @@ fn request_line(request: &Request) -> String {
         "input": request.input,
         "prompt": request.prompt,
         "vars": request.vars,
-    })
-    .to_string();
+    });
+    if request.repetition > 0 {
+        line["repetition"] = request.repetition.into();
+    }
+    let mut line = line.to_string();
     line.push('\n');
     line
 }

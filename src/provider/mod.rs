@@ -29,6 +29,8 @@ pub struct Request {
     /// The suite's prompt template filled with this case's input and vars.
     pub prompt: String,
     pub vars: BTreeMap<String, String>,
+    /// Which run of the case this is, from 0: a suite with `repeat = N` asks N times.
+    pub repetition: usize,
 }
 
 /// What a model answered, with what the provider reported about it.

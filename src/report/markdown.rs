@@ -160,6 +160,9 @@ fn suite_section(suite: &SuiteResults) -> String {
         let _ = write!(out, ", {} failed without gating", c.not_gating);
     }
     let _ = write!(out, ". Metrics over {} cases.\n\n", suite.metrics_cases);
+    if let Some(line) = super::repeat_line(suite, 20) {
+        let _ = write!(out, "Runs: {}.\n\n", md_text(&line));
+    }
     floors(&mut out, suite);
     per_label(&mut out, suite);
     confusion_matrix(&mut out, suite);

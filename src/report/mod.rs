@@ -4,6 +4,7 @@
 //! status each shows, and how text a model wrote is made safe to embed.
 
 pub mod analysis;
+pub mod compare;
 pub mod html;
 pub mod junit;
 pub mod markdown;
@@ -118,6 +119,37 @@ pub(crate) fn floor_figures(floor: &FloorResult) -> (String, String) {
         .value
         .map_or_else(|| "n/a".to_string(), |v| bound.show_value(v));
     (value, bound.describe())
+}
+
+/// A repeated suite's runs in one line: `each case ran 5 times (min_pass_rate 0.8); 2 flaky:
+/// a (3/5), b (1/5)`; `None` without `repeat`.
+pub(crate) fn repeat_line(suite: &SuiteResults, shown: usize) -> Option<String> {
+    if suite.repeat <= 1 {
+        return None;
+    }
+    let mut line = format!(
+        "each case ran {} times (min_pass_rate {})",
+        suite.repeat,
+        crate::suite::number(suite.min_pass_rate.unwrap_or(1.0))
+    );
+    let flaky: Vec<String> = suite
+        .cases
+        .iter()
+        .filter_map(|c| {
+            let runs = c.runs.as_ref().filter(|r| r.flaky)?;
+            Some(format!("{} ({}/{})", c.test, runs.passed, runs.count))
+        })
+        .collect();
+    match flaky.len() {
+        0 => line.push_str("; none flaky"),
+        n => {
+            let _ = write!(line, "; {n} flaky: {}", flaky[..n.min(shown)].join(", "));
+            if n > shown {
+                let _ = write!(line, ", and {} more", n - shown);
+            }
+        }
+    }
+    Some(line)
 }
 
 /// A metric's confidence interval, when the results carry one.

@@ -59,6 +59,9 @@ pub fn render(results: &RunResults, style: Style) -> String {
             "  cases  {}",
             counts(&suite.cases_summary, &suite.fail_on)
         );
+        if let Some(line) = super::repeat_line(suite, 5) {
+            let _ = writeln!(out, "  runs   {line}");
+        }
         if let Some(line) = snapshots(suite) {
             let _ = writeln!(out, "  snaps  {line}");
         }

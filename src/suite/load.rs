@@ -61,6 +61,9 @@ impl Loaded {
     }
 }
 
+/// The most runs `repeat` asks of each case.
+pub const MAX_REPEAT: usize = 1000;
+
 const SUITE_KEYS: &[&str] = &[
     "name",
     "task",
@@ -72,6 +75,8 @@ const SUITE_KEYS: &[&str] = &[
     "fail_on",
     "floor_mode",
     "confidence",
+    "repeat",
+    "min_pass_rate",
     "snapshot",
     "model",
     "floors",
@@ -320,6 +325,8 @@ impl Check<'_> {
         let mut fail_on = FailOn::default();
         let mut floor_mode = FloorMode::Value;
         let mut confidence = crate::stats::DEFAULT_CONFIDENCE;
+        let mut repeat = 1;
+        let mut min_pass_rate = 1.0;
         let mut snapshot = None;
         let mut model = None;
         let mut floors = None;
@@ -349,6 +356,16 @@ impl Check<'_> {
                 "confidence" => {
                     if let Some(level) = self.confidence(value) {
                         confidence = level;
+                    }
+                }
+                "repeat" => {
+                    if let Some(times) = self.repeat(value) {
+                        repeat = times;
+                    }
+                }
+                "min_pass_rate" => {
+                    if let Some(rate) = self.min_pass_rate(value) {
+                        min_pass_rate = rate;
                     }
                 }
                 "snapshot" => snapshot = self.boolean(k, value),
@@ -539,8 +556,36 @@ impl Check<'_> {
             fail_on,
             floor_mode,
             confidence,
+            repeat,
+            min_pass_rate,
             cases,
         })
+    }
+
+    fn repeat(&mut self, value: &Value<'_>) -> Option<usize> {
+        let times = self.number("repeat", value)?;
+        if times.fract() != 0.0 || !(1.0..=MAX_REPEAT as f64).contains(&times) {
+            self.error(
+                value.span(),
+                format!("`repeat` must be a whole number from 1 to {MAX_REPEAT}, not {times}"),
+            )
+            .hint("how many times each case runs, e.g. repeat = 5 for a model at temperature > 0");
+            return None;
+        }
+        Some(times as usize)
+    }
+
+    fn min_pass_rate(&mut self, value: &Value<'_>) -> Option<f64> {
+        let rate = self.number("min_pass_rate", value)?;
+        if !(0.0..=1.0).contains(&rate) {
+            self.error(
+                value.span(),
+                format!("`min_pass_rate` must be between 0 and 1, not {rate}"),
+            )
+            .hint("the share of its runs a repeated case must pass, e.g. min_pass_rate = 0.8");
+            return None;
+        }
+        Some(rate)
     }
 
     fn floor_mode(&mut self, value: &Value<'_>) -> Option<FloorMode> {

@@ -12,7 +12,7 @@ mod model;
 mod template;
 
 pub use floor::{Average, Bound, Floor, Metric, Scale, Score, number};
-pub use load::{BrokenFile, Functions, LoadOptions, Loaded, discover, load};
+pub use load::{BrokenFile, Functions, LoadOptions, Loaded, MAX_REPEAT, discover, load};
 pub use template::Template;
 
 use regex::Regex;
@@ -48,6 +48,11 @@ pub struct Suite {
     pub floor_mode: FloorMode,
     /// The level of the metrics' confidence intervals (`confidence`, default 0.95).
     pub confidence: f64,
+    /// How many times each case runs (`repeat`, default 1): for models that answer differently
+    /// from one call to the next.
+    pub repeat: usize,
+    /// With `repeat`: the share of its runs a case must pass (`min_pass_rate`, default 1).
+    pub min_pass_rate: f64,
     pub cases: Vec<Case>,
 }
 
@@ -299,6 +304,11 @@ impl Suite {
 
     /// What the model is asked for case `index`: its input and vars, and the prompt rendered.
     pub fn request(&self, index: usize) -> crate::provider::Request {
+        self.request_at(index, 0)
+    }
+
+    /// The request of run `repetition` (from 0) of case `index`.
+    pub fn request_at(&self, index: usize, repetition: usize) -> crate::provider::Request {
         let case = &self.cases[index];
         crate::provider::Request {
             suite: self.name.clone(),
@@ -306,6 +316,7 @@ impl Suite {
             input: case.input.clone(),
             prompt: self.prompt.render(&case.input, &case.vars),
             vars: case.vars.clone(),
+            repetition,
         }
     }
 
