@@ -324,7 +324,8 @@ pub fn lower_is_better(metric: &str) -> bool {
     metric == "ter"
 }
 
-fn compare_suite(
+/// Compares one suite of two runs; what [`compare`] does for each suite both runs have.
+pub fn compare_suite(
     base: &SuiteResults,
     head: &SuiteResults,
     options: &CompareOptions,
@@ -548,10 +549,12 @@ fn task(suite: &SuiteResults) -> Task {
     }
 }
 
-/// The label whose scores the binary `precision`, `recall` and `f1` are, when the results say
-/// it unambiguously: results.json does not name the suite's `positive_label`, but its binary
-/// scores are that label's own, bit for bit.
+/// The index of the suite's `positive_label`: as results.json records it, or, for results that
+/// predate the field, the one label whose scores are the binary ones bit for bit.
 fn positive_label(suite: &SuiteResults) -> Option<usize> {
+    if let Some(label) = &suite.positive_label {
+        return suite.labels.iter().position(|l| l == label);
+    }
     let get = |name: &str| suite.metrics.get(name).map(|v| v.to_bits());
     let binary = [get("precision")?, get("recall")?, get("f1")?];
     let mut candidates = suite.labels.iter().enumerate().filter(|(_, label)| {

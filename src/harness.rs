@@ -1,12 +1,14 @@
 //! The `cargo test` face: every case and every floor is a libtest-mimic trial.
 //!
-//! Trials are named `<suite>::<case-id>` and `<suite>::floor::<metric>`, so filters, `--exact`,
+//! Trials are named `<suite>::<case-id>` and `<suite>::floor::<metric>` (and, with a baseline
+//! in `EVALGATE_BASELINE`, `<suite>::regression::<metric>`), so filters, `--exact`,
 //! `--skip`, `--list`, `--ignored` and `cargo nextest run` work as for ordinary tests. A suite
 //! file with problems becomes one failing trial, `<suite>::suite_file`, whose message lists them
 //! all; the other suites still run.
 
 use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::engine::baseline::Baseline;
 use crate::engine::{Repro, Session};
 use crate::provider::{BoxError, ModelFn, Request};
 use crate::suite::{self, Functions, LoadOptions};
@@ -118,8 +120,22 @@ impl Harness {
             .map(|broken| failing_trial(format!("{}::suite_file", broken.name), &broken.problems))
             .collect();
         let session = Session::new(suites, &self.functions, cassettes, cargo_repro())
-            .snapshots_under(crate::snapshot::harness_workspace);
-        let session = Arc::new(session.include_ignored(include_ignored));
+            .snapshots_under(crate::snapshot::harness_workspace)
+            .include_ignored(include_ignored);
+        // EVALGATE_BASELINE: regression tests against an earlier run, as `--baseline` gives.
+        let session = match std::env::var_os("EVALGATE_BASELINE").filter(|p| !p.is_empty()) {
+            Some(path) => match Baseline::read(path.into()) {
+                Ok(baseline) => session.against(baseline),
+                Err(problem) => {
+                    let problem = Diagnostic::new(format!("EVALGATE_BASELINE: {problem}"))
+                        .hint("point it at a results.json that `evalgate run` wrote, or unset it");
+                    trials.push(failing_trial("evalgate::baseline".into(), &[problem]));
+                    session
+                }
+            },
+            None => session,
+        };
+        let session = Arc::new(session);
         for (s, suite) in session.suites().enumerate() {
             for (c, case) in suite.cases.iter().enumerate() {
                 let runner = session.clone();
@@ -133,6 +149,12 @@ impl Harness {
                 let runner = session.clone();
                 trials.push(Trial::test(suite.floor_test_name(f), move || {
                     runner.floor_test(s, f).map_err(Failed::from)
+                }));
+            }
+            for (r, metric) in session.regression_metrics(s).iter().enumerate() {
+                let runner = session.clone();
+                trials.push(Trial::test(suite.regression_test_name(metric), move || {
+                    runner.regression_test(s, r).map_err(Failed::from)
                 }));
             }
         }

@@ -4,6 +4,7 @@
 //! goes away (adding a field does not change it). Values that vary from run to run (times,
 //! latencies) live here and nowhere that is snapshotted.
 
+pub use crate::compare::DeltaInterval;
 use crate::engine::{CaseOutcome, Plan, Session, Verdict};
 use crate::files::write_atomically;
 use crate::judge::Judgement;
@@ -62,6 +63,9 @@ pub struct SuiteResults {
     pub model: ModelInfo,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub labels: Vec<String>,
+    /// classify: the label the binary `precision`, `recall` and `f1` are of.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub positive_label: Option<String>,
     pub fail_on: Vec<String>,
     /// Case verdicts (floors are in `floors`).
     pub cases_summary: Totals,
@@ -96,7 +100,35 @@ pub struct SuiteResults {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub slices: Vec<SliceResult>,
     pub floors: Vec<FloorResult>,
+    /// With a baseline (`--baseline`): the suite's regression tests.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub regressions: Vec<RegressionResult>,
     pub cases: Vec<CaseResult>,
+}
+
+/// A regression test against the baseline: `<suite>::regression::<metric>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegressionResult {
+    pub test: String,
+    pub metric: String,
+    /// "fail" when the metric got significantly worse, else "pass".
+    pub verdict: String,
+    pub gating: bool,
+    /// The metric in the baseline and in this run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub base: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub head: Option<f64>,
+    /// McNemar's exact p-value (`accuracy`, `pass_rate`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub p_value: Option<f64>,
+    /// The paired bootstrap interval of this run's value minus the baseline's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub interval: Option<DeltaInterval>,
+    /// What the test found, in words.
+    pub summary: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -272,7 +304,14 @@ impl RunResults {
                 .filter(|(ps, _)| *ps == s)
                 .map(|(_, f)| *f)
                 .collect();
-            if case_indices.is_empty() && floor_indices.is_empty() {
+            let regression_indices: Vec<usize> = plan
+                .regressions
+                .iter()
+                .filter(|(ps, _)| *ps == s)
+                .map(|(_, r)| *r)
+                .collect();
+            if case_indices.is_empty() && floor_indices.is_empty() && regression_indices.is_empty()
+            {
                 continue;
             }
             let mut summary = Totals::default();
@@ -289,7 +328,8 @@ impl RunResults {
                 count(&mut summary, verdict, gating);
                 cases.push(case_result(session, s, c, outcome, gating));
             }
-            let evaluation = (!floor_indices.is_empty()).then(|| session.evaluate(s));
+            let evaluation = (!floor_indices.is_empty() || !regression_indices.is_empty())
+                .then(|| session.evaluate(s));
             // The cases the metrics count: every counted case when a floor asked for them all,
             // else the cases that ran.
             let counted: Vec<(usize, &CaseOutcome)> = (0..suite.cases.len())
@@ -339,11 +379,48 @@ impl RunResults {
             totals.errored += summary.errored;
             totals.ignored += summary.ignored;
             totals.not_gating += summary.not_gating;
-            let fail_on = [("case", suite.fail_on.case), ("floor", suite.fail_on.floor)]
-                .into_iter()
-                .filter(|(_, on)| *on)
-                .map(|(kind, _)| kind.to_string())
-                .collect();
+            let mut regressions = Vec::new();
+            for r in regression_indices {
+                let Some(verdict) = session.regression(s, r) else {
+                    continue;
+                };
+                let gating = suite.fail_on.regression;
+                count(
+                    &mut totals,
+                    Some(if verdict.regressed {
+                        Verdict::Fail
+                    } else {
+                        Verdict::Pass
+                    }),
+                    gating,
+                );
+                regressions.push(RegressionResult {
+                    test: suite.regression_test_name(&verdict.metric),
+                    verdict: if verdict.regressed { "fail" } else { "pass" }.to_string(),
+                    gating,
+                    message: session.regression_message(s, r),
+                    summary: verdict.summary,
+                    metric: verdict.metric,
+                    base: verdict.base,
+                    head: verdict.head,
+                    p_value: verdict.p_value,
+                    interval: verdict
+                        .interval
+                        .map(|(low, high)| DeltaInterval { low, high }),
+                });
+            }
+            let with_baseline = session
+                .baseline()
+                .is_some_and(|b| b.suite(&suite.name).is_some());
+            let fail_on = [
+                ("case", suite.fail_on.case),
+                ("floor", suite.fail_on.floor),
+                ("regression", suite.fail_on.regression && with_baseline),
+            ]
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(kind, _)| kind.to_string())
+            .collect();
             suites.push(SuiteResults {
                 name: suite.name.clone(),
                 file: suite.file.display().to_string(),
@@ -354,6 +431,7 @@ impl RunResults {
                     identity: suite.model.identity(),
                 },
                 labels: suite.labels.clone(),
+                positive_label: suite.positive_label.map(|p| suite.labels[p].clone()),
                 fail_on,
                 cases_summary: summary,
                 metrics_cases: metrics.cases,
@@ -376,6 +454,7 @@ impl RunResults {
                     counts: matrix.rows(),
                 }),
                 floors,
+                regressions,
                 cases,
             });
         }
@@ -428,6 +507,16 @@ impl RunResults {
                     None => old.floors.push(floor),
                 }
             }
+            for regression in new.regressions {
+                match old
+                    .regressions
+                    .iter_mut()
+                    .find(|r| r.test == regression.test)
+                {
+                    Some(slot) => *slot = regression,
+                    None => old.regressions.push(regression),
+                }
+            }
             old.cases_summary = Totals::default();
             for case in &old.cases {
                 count(
@@ -444,6 +533,13 @@ impl RunResults {
             }
             for floor in &suite.floors {
                 count(&mut totals, verdict_of(&floor.verdict), floor.gating);
+            }
+            for regression in &suite.regressions {
+                count(
+                    &mut totals,
+                    verdict_of(&regression.verdict),
+                    regression.gating,
+                );
             }
         }
         RunResults {

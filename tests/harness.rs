@@ -74,6 +74,10 @@ fn main() -> ExitCode {
             "snapshots_follow_insta_under_cargo_test",
             snapshots_follow_insta_under_cargo_test,
         ),
+        (
+            "a_baseline_adds_regression_tests",
+            a_baseline_adds_regression_tests,
+        ),
     ];
     let trials = tests
         .iter()
@@ -497,4 +501,67 @@ fn snapshots_follow_insta_under_cargo_test() -> Result<(), Failed> {
         "forced through, still pending for review",
         &forced,
     )
+}
+
+/// EVALGATE_BASELINE: regression tests against an earlier run, as `evalgate run --baseline`
+/// makes them (the compare fixtures: the head sentiment suite regresses significantly).
+fn a_baseline_adds_regression_tests() -> Result<(), Failed> {
+    let compare = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compare");
+    let dir = tempfile::tempdir()?;
+    let base = dir.path().join("base.json");
+    Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .arg("run")
+        .arg(compare.join("base"))
+        .arg("--out")
+        .arg(&base)
+        .output()?;
+    let base = base.to_str().unwrap();
+    let head = compare.join("head");
+
+    let listed = run_with(&head, &["--list"], &[("EVALGATE_BASELINE", base)]);
+    contains(&listed, "sentiment::regression::accuracy: test")?;
+    contains(&listed, "french::regression::chrf: test")?;
+    let without = run_with(&head, &["--list"], &[]);
+    check(
+        !without.stdout.contains("::regression::"),
+        "no baseline, no regression tests",
+        &without,
+    )?;
+
+    let regressed = run_with(
+        &head,
+        &["--exact", "sentiment::regression::accuracy"],
+        &[("EVALGATE_BASELINE", base)],
+    );
+    check(
+        regressed.code == Some(101),
+        "the regression fails the test",
+        &regressed,
+    )?;
+    contains(
+        &regressed,
+        "accuracy regressed against the baseline: 10 of 30 cases went right → wrong",
+    )?;
+    contains(
+        &regressed,
+        &format!("rerun:    EVALGATE_BASELINE={base} cargo test"),
+    )?;
+    let held = run_with(
+        &head,
+        &["--exact", "tone::regression::accuracy"],
+        &[("EVALGATE_BASELINE", base)],
+    );
+    check(held.code == Some(0), "no significant change passes", &held)?;
+
+    let missing = run_with(
+        &head,
+        &["--exact", "evalgate::baseline"],
+        &[("EVALGATE_BASELINE", "missing.json")],
+    );
+    check(
+        missing.code == Some(101),
+        "a missing baseline is a failing test",
+        &missing,
+    )?;
+    contains(&missing, "EVALGATE_BASELINE: cannot read missing.json")
 }

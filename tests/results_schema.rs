@@ -148,3 +148,28 @@ fn the_schema_rejects_what_results_never_hold() {
         );
     }
 }
+
+#[test]
+fn a_run_against_a_baseline_follows_the_schema() {
+    let base = results(&["run", "tests/fixtures/compare/base"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("base.json");
+    std::fs::write(&path, serde_json::to_string(&base).unwrap()).unwrap();
+    let head = results(&[
+        "run",
+        "tests/fixtures/compare/head",
+        "--baseline",
+        path.to_str().unwrap(),
+    ]);
+    validate(&head, "against a baseline");
+    let fields: std::collections::BTreeSet<String> = head["suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["regressions"].as_array().cloned().unwrap_or_default())
+        .flat_map(|r| r.as_object().unwrap().keys().cloned().collect::<Vec<_>>())
+        .collect();
+    for field in ["p_value", "interval", "message", "base", "head"] {
+        assert!(fields.contains(field), "no regression test has `{field}`");
+    }
+}

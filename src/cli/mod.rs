@@ -10,6 +10,7 @@ mod snapshots;
 
 use crate::cassette;
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::engine::baseline::Baseline;
 use crate::engine::{Repro, Selection, Session};
 use crate::report::style::{ColorChoice, Style};
 use crate::results::RunResults;
@@ -87,6 +88,10 @@ struct SuiteArgs {
     /// Run ignored cases too (and count them in metrics).
     #[arg(long)]
     include_ignored: bool,
+    /// Judge regressions against this earlier results.json: tests `<suite>::regression::<metric>`
+    /// fail when a metric got significantly worse (see README, "Regressions").
+    #[arg(long, value_name = "PATH")]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -184,8 +189,17 @@ fn session(args: &SuiteArgs, repeat: Option<usize>) -> Result<Session, Vec<Diagn
     if let Some(times) = repeat {
         suites.iter_mut().for_each(|suite| suite.repeat = times);
     }
-    let session = session_of(suites, mode, &paths)?;
-    Ok(session.include_ignored(args.include_ignored))
+    let session = session_of(suites, mode, &paths)?.include_ignored(args.include_ignored);
+    match &args.baseline {
+        Some(path) => match Baseline::read(path.clone()) {
+            Ok(baseline) => Ok(session.against(baseline)),
+            Err(problem) => Err(vec![
+                Diagnostic::new(format!("--baseline: {problem}"))
+                    .hint("name a results.json that `evalgate run` wrote, e.g. the main branch's"),
+            ]),
+        },
+        None => Ok(session),
+    }
 }
 
 /// A session of the CLI over loaded suites, with their cassettes open in `mode`; `paths` are
@@ -263,8 +277,13 @@ fn run(mut args: RunArgs) -> ExitCode {
         Ok(session) => session,
         Err(problems) => return bad_input(&problems),
     };
+
     let plan = args.suites.selection().plan(&session);
-    if plan.cases.is_empty() && plan.floors.is_empty() && plan.ignored.is_empty() {
+    if plan.cases.is_empty()
+        && plan.floors.is_empty()
+        && plan.regressions.is_empty()
+        && plan.ignored.is_empty()
+    {
         let hint = if args.failed {
             "the cases that failed are gone from the suites; run them all with `evalgate run`"
         } else {
@@ -296,9 +315,14 @@ fn run(mut args: RunArgs) -> ExitCode {
     let started = SystemTime::now();
     let clock = Instant::now();
     session.run_cases(&plan.cases);
-    let mut floor_suites: Vec<usize> = plan.floors.iter().map(|(s, _)| *s).collect();
-    floor_suites.dedup();
-    for suite in floor_suites {
+    let mut whole_suites: Vec<usize> = plan
+        .floors
+        .iter()
+        .chain(&plan.regressions)
+        .map(|(s, _)| *s)
+        .collect();
+    whole_suites.dedup();
+    for suite in whole_suites {
         session.evaluate(suite);
     }
     if let Some(progress) = &progress {
@@ -340,7 +364,7 @@ fn run(mut args: RunArgs) -> ExitCode {
 /// suite whose floors run.
 fn cases_to_run(session: &Session, plan: &crate::engine::Plan) -> usize {
     let mut cases: HashSet<(usize, usize)> = plan.cases.iter().copied().collect();
-    for (suite, _) in &plan.floors {
+    for (suite, _) in plan.floors.iter().chain(&plan.regressions) {
         for case in 0..session.suite(*suite).cases.len() {
             if session.counts(*suite, case) {
                 cases.insert((*suite, case));
@@ -350,7 +374,8 @@ fn cases_to_run(session: &Session, plan: &crate::engine::Plan) -> usize {
     cases.len()
 }
 
-/// The names of the cases that failed or errored in `results`, and of its broken floors.
+/// The names of the cases that failed or errored in `results`, of its broken floors and of its
+/// regression tests that found a regression.
 fn failed_last_time(results: &RunResults) -> Vec<String> {
     let cases = results
         .suites
@@ -364,7 +389,13 @@ fn failed_last_time(results: &RunResults) -> Vec<String> {
         .flat_map(|suite| &suite.floors)
         .filter(|floor| floor.verdict == "fail")
         .map(|floor| floor.test.clone());
-    cases.chain(floors).collect()
+    let regressions = results
+        .suites
+        .iter()
+        .flat_map(|suite| &suite.regressions)
+        .filter(|regression| regression.verdict == "fail")
+        .map(|regression| regression.test.clone());
+    cases.chain(floors).chain(regressions).collect()
 }
 
 /// Drops every recording that no case of the suites asks for any more (a case removed, a prompt

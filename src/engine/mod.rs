@@ -9,6 +9,7 @@
 //! The engine never prints: the harness, the CLI's reporters and results.json all read the same
 //! outcomes from the session.
 
+pub mod baseline;
 mod evaluate;
 mod message;
 mod select;
@@ -175,6 +176,7 @@ pub struct Session {
     snapshot_root: OnceLock<PathBuf>,
     find_snapshot_root: Box<dyn Fn() -> PathBuf + Send + Sync>,
     observer: Option<Box<Observer>>,
+    baseline: Option<Arc<baseline::Baseline>>,
 }
 
 /// Told of each case's outcome as soon as it is known, on the thread that ran the case: how a
@@ -187,6 +189,10 @@ struct SuiteRun {
     gate: Gate,
     outcomes: Vec<OnceLock<CaseOutcome>>,
     evaluation: OnceLock<Evaluation>,
+    /// With a baseline that has this suite: the metrics its regression tests judge, and the
+    /// comparison they read, made once when first asked for.
+    regression_metrics: Vec<String>,
+    comparison: OnceLock<crate::compare::SuiteComparison>,
 }
 
 /// A suite's metrics over all its cases and the verdict of each floor.
@@ -222,6 +228,8 @@ impl Session {
                     gate: Gate::new(suite.model.concurrency()),
                     outcomes: suite.cases.iter().map(|_| OnceLock::new()).collect(),
                     evaluation: OnceLock::new(),
+                    regression_metrics: Vec::new(),
+                    comparison: OnceLock::new(),
                     suite,
                 }
             })
@@ -234,6 +242,95 @@ impl Session {
             snapshot_root: OnceLock::new(),
             find_snapshot_root: Box::new(|| snapshot::cli_workspace(&[])),
             observer: None,
+            baseline: None,
+        }
+    }
+
+    /// Judges regressions against `baseline`: every suite it has gets its regression tests.
+    pub fn against(mut self, baseline: baseline::Baseline) -> Self {
+        for run in &mut self.runs {
+            if baseline.suite(&run.suite.name).is_some() {
+                run.regression_metrics = baseline::regression_metrics(&run.suite);
+            }
+        }
+        self.baseline = Some(Arc::new(baseline));
+        self
+    }
+
+    /// The baseline regressions are judged against, if any.
+    pub fn baseline(&self) -> Option<&baseline::Baseline> {
+        self.baseline.as_deref()
+    }
+
+    /// The metrics a suite's regression tests judge: none without a baseline that has it.
+    pub fn regression_metrics(&self, suite: usize) -> &[String] {
+        &self.runs[suite].regression_metrics
+    }
+
+    /// The suite compared with its baseline, once every case it counts has run.
+    pub fn comparison(&self, suite: usize) -> Option<&crate::compare::SuiteComparison> {
+        let base = self
+            .baseline
+            .as_ref()?
+            .suite(&self.runs[suite].suite.name)?;
+        Some(self.runs[suite].comparison.get_or_init(|| {
+            self.evaluate(suite);
+            let cases = (0..self.runs[suite].suite.cases.len())
+                .filter(|c| self.counts(suite, *c))
+                .map(|c| (suite, c))
+                .collect();
+            let plan = Plan {
+                cases,
+                ..Plan::default()
+            };
+            let head = crate::results::RunResults::collect(
+                self,
+                &plan,
+                std::time::SystemTime::now(),
+                Duration::ZERO,
+            );
+            let options = crate::compare::CompareOptions {
+                alpha: 1.0 - self.runs[suite].suite.confidence,
+                ..Default::default()
+            };
+            crate::compare::compare_suite(base, &head.suites[0], &options)
+        }))
+    }
+
+    /// The verdict of regression test `index` of a suite (see [`baseline`]).
+    pub fn regression(&self, suite: usize, index: usize) -> Option<baseline::RegressionVerdict> {
+        let comparison = self.comparison(suite)?;
+        let run = &self.runs[suite];
+        Some(baseline::judge(
+            comparison,
+            &run.regression_metrics[index],
+            run.suite.task,
+            run.suite.confidence,
+        ))
+    }
+
+    /// The failure message of a regression test that found a regression, whether or not it
+    /// gates.
+    pub fn regression_message(&self, suite: usize, index: usize) -> Option<String> {
+        let verdict = self.regression(suite, index).filter(|v| v.regressed)?;
+        let run = &self.runs[suite];
+        Some(baseline::message(
+            &verdict,
+            self.comparison(suite)?,
+            self.baseline.as_deref()?,
+            &run.suite,
+            &run.suite
+                .regression_test_name(&run.regression_metrics[index]),
+            &self.repro,
+        ))
+    }
+
+    /// The verdict of one regression test: `Ok`, or the failure message libtest shows. A
+    /// regression in a suite whose `fail_on` leaves out "regression" passes as a test.
+    pub fn regression_test(&self, suite: usize, index: usize) -> Result<(), String> {
+        match self.regression_message(suite, index) {
+            Some(message) if self.runs[suite].suite.fail_on.regression => Err(message),
+            _ => Ok(()),
         }
     }
 

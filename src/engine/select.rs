@@ -20,6 +20,8 @@ pub struct Selection {
 pub struct Plan {
     pub cases: Vec<(usize, usize)>,
     pub floors: Vec<(usize, usize)>,
+    /// Regression tests, by (suite, index into the suite's regression metrics).
+    pub regressions: Vec<(usize, usize)>,
     /// Chosen by name but ignored: reported, not run.
     pub ignored: Vec<(usize, usize)>,
 }
@@ -55,6 +57,11 @@ impl Selection {
                         plan.floors.push((s, f));
                     }
                 }
+                for (r, metric) in session.regression_metrics(s).iter().enumerate() {
+                    if self.name_matches(&suite.regression_test_name(metric)) {
+                        plan.regressions.push((s, r));
+                    }
+                }
             }
         }
         plan
@@ -74,6 +81,11 @@ impl Selection {
                 .iter()
                 .map(|(s, f)| session.suite(*s).floor_test_name(*f)),
         );
+        names.extend(plan.regressions.iter().map(|(s, r)| {
+            session
+                .suite(*s)
+                .regression_test_name(&session.regression_metrics(*s)[*r])
+        }));
         names.sort();
         names
     }

@@ -170,6 +170,8 @@ fn testcase(out: &mut String, suite: &SuiteResults, test: &Test) {
     let message = test.message.unwrap_or("");
     let kind = if test.floor.is_some() {
         "floor"
+    } else if test.regression.is_some() {
+        "regression"
     } else {
         "case"
     };

@@ -383,7 +383,7 @@ fn failures(results: &RunResults) -> Vec<Test<'_>> {
             )
         })
         .collect();
-    list.sort_by_key(|t| (t.status == Status::NotGating, t.floor.is_none()));
+    list.sort_by_key(|t| (t.status == Status::NotGating, t.case.is_some()));
     list
 }
 

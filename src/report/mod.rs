@@ -11,7 +11,7 @@ pub mod markdown;
 pub mod style;
 pub mod terminal;
 
-use crate::results::{CaseResult, FloorResult, SuiteResults};
+use crate::results::{CaseResult, FloorResult, RegressionResult, SuiteResults};
 use crate::suite::Bound;
 use std::fmt::Write;
 
@@ -37,13 +37,12 @@ pub(crate) struct Test<'a> {
     pub message: Option<&'a str>,
     pub floor: Option<&'a FloorResult>,
     pub case: Option<&'a CaseResult>,
+    pub regression: Option<&'a RegressionResult>,
 }
 
 impl Test<'_> {
-    /// `failed` for a wrong answer or a broken floor, `errored` for a failed model call: what a
-    /// failure that did not gate would have been.
-    /// The failure in one line: for a case, what went wrong ([`case_headline`]); for a floor,
-    /// the first line of its message.
+    /// The failure in one line: for a case, what went wrong ([`case_headline`]); for a floor
+    /// or a regression test, the first line of its message.
     pub fn headline(&self) -> String {
         match self.case {
             Some(case) => case_headline(case),
@@ -51,6 +50,8 @@ impl Test<'_> {
         }
     }
 
+    /// `failed` for a wrong answer or a broken floor, `errored` for a failed model call: what a
+    /// failure that did not gate would have been.
     pub fn failure_word(&self) -> &'static str {
         match self.case.map(|c| c.verdict.as_str()) {
             Some("error") => "errored",
@@ -75,6 +76,7 @@ fn case_test(case: &CaseResult) -> Test<'_> {
         message: case.message.as_deref(),
         floor: None,
         case: Some(case),
+        regression: None,
     }
 }
 
@@ -92,6 +94,25 @@ fn floor_test<'a>(suite: &'a SuiteResults, floor: &'a FloorResult) -> Test<'a> {
         message: floor.message.as_deref(),
         floor: Some(floor),
         case: None,
+        regression: None,
+    }
+}
+
+fn regression_test<'a>(suite: &'a SuiteResults, regression: &'a RegressionResult) -> Test<'a> {
+    let status = match (regression.verdict.as_str(), regression.gating) {
+        ("pass", _) => Status::Passed,
+        (_, false) => Status::NotGating,
+        _ => Status::Failed,
+    };
+    Test {
+        name: &regression.test,
+        file: &suite.file,
+        line: 1,
+        status,
+        message: regression.message.as_deref(),
+        floor: None,
+        case: None,
+        regression: Some(regression),
     }
 }
 
@@ -100,7 +121,11 @@ fn floor_test<'a>(suite: &'a SuiteResults, floor: &'a FloorResult) -> Test<'a> {
 pub(crate) fn tests(suite: &SuiteResults) -> impl Iterator<Item = Test<'_>> {
     let cases = suite.cases.iter().map(case_test);
     let floors = suite.floors.iter().map(move |f| floor_test(suite, f));
-    cases.chain(floors)
+    let regressions = suite
+        .regressions
+        .iter()
+        .map(move |r| regression_test(suite, r));
+    cases.chain(floors).chain(regressions)
 }
 
 /// Whether a failure in the suite fails the run.

@@ -29,8 +29,14 @@ pub fn render(results: &RunResults, style: Style) -> String {
                 .iter()
                 .filter(|f| f.gating)
                 .map(|f| (f.test.as_str(), f.message.as_deref()));
+            let regressions = suite
+                .regressions
+                .iter()
+                .filter(|r| r.gating)
+                .map(|r| (r.test.as_str(), r.message.as_deref()));
             cases
                 .chain(floors)
+                .chain(regressions)
                 .filter_map(|(test, message)| message.map(|m| (test, m)))
         })
         .collect();
@@ -141,6 +147,18 @@ pub fn render(results: &RunResults, style: Style) -> String {
                 out,
                 "  floor  {:<width$}  {value:>9}  {shown}{bound:<14} {verdict}",
                 floor.metric
+            );
+        }
+        for regression in &suite.regressions {
+            let verdict = match (regression.verdict.as_str(), regression.gating) {
+                ("pass", _) => style.green("ok"),
+                (_, true) => style.red("REGRESSED"),
+                (_, false) => style.yellow("regressed (not gating)"),
+            };
+            let _ = writeln!(
+                out,
+                "  vs baseline  {}: {}  {verdict}",
+                regression.metric, regression.summary
             );
         }
     }

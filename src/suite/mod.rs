@@ -320,6 +320,11 @@ impl Suite {
         }
     }
 
+    /// The libtest name of the regression test of `metric`: `<suite>::regression::<metric>`.
+    pub fn regression_test_name(&self, metric: &str) -> String {
+        format!("{}::regression::{metric}", self.name)
+    }
+
     /// The libtest name of floor `index`: `<suite>::floor::<metric>`.
     pub fn floor_test_name(&self, index: usize) -> String {
         format!("{}::floor::{}", self.name, self.floors[index].name)
