@@ -80,12 +80,17 @@ fn case_test(case: &CaseResult) -> Test<'_> {
     }
 }
 
-fn floor_test<'a>(suite: &'a SuiteResults, floor: &'a FloorResult) -> Test<'a> {
-    let status = match (floor.verdict.as_str(), floor.gating) {
+/// The status of a floor or a regression test: it passed, or failed gating or not.
+fn suite_level_status(verdict: &str, gating: bool) -> Status {
+    match (verdict, gating) {
         ("pass", _) => Status::Passed,
         (_, false) => Status::NotGating,
         _ => Status::Failed,
-    };
+    }
+}
+
+fn floor_test<'a>(suite: &'a SuiteResults, floor: &'a FloorResult) -> Test<'a> {
+    let status = suite_level_status(&floor.verdict, floor.gating);
     Test {
         name: &floor.test,
         file: &suite.file,
@@ -99,11 +104,7 @@ fn floor_test<'a>(suite: &'a SuiteResults, floor: &'a FloorResult) -> Test<'a> {
 }
 
 fn regression_test<'a>(suite: &'a SuiteResults, regression: &'a RegressionResult) -> Test<'a> {
-    let status = match (regression.verdict.as_str(), regression.gating) {
-        ("pass", _) => Status::Passed,
-        (_, false) => Status::NotGating,
-        _ => Status::Failed,
-    };
+    let status = suite_level_status(&regression.verdict, regression.gating);
     Test {
         name: &regression.test,
         file: &suite.file,
