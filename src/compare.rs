@@ -189,6 +189,9 @@ pub struct MetricDelta {
     pub head: f64,
     /// `head − base`.
     pub delta: f64,
+    /// The values are over the cases both runs have (quality metrics), not each whole run
+    /// (latency, tokens, support).
+    pub over_paired: bool,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub interval: Option<DeltaInterval>,
     /// Set when the interval excludes 0.
@@ -311,6 +314,15 @@ impl RunInfo {
     }
 }
 
+/// The metric whose paired bootstrap decides a suite's verdict; `None` where McNemar's test on
+/// correctness does (classify, generate).
+pub fn primary_metric(task: Task) -> Option<&'static str> {
+    match task {
+        Task::Translate => Some("chrf"),
+        Task::Classify | Task::Generate => None,
+    }
+}
+
 /// Whether a metric is compared by the paired bootstrap.
 pub fn bootstrapped(metric: &str) -> bool {
     metric == "f1"
@@ -413,12 +425,40 @@ pub fn compare_suite(
         }
     });
 
-    let intervals = paired_intervals(base, head, &paired, options, &mut notes);
+    let runs = common_runs(base, head);
+    if base.repeat != head.repeat {
+        notes.push(format!(
+            "the runs ran each case {} and {} times: compared on each case's first run",
+            base.repeat, head.repeat
+        ));
+    }
+    let base_observations = observations(base, paired.iter().map(|(b, _)| *b), runs);
+    let head_observations = observations(head, paired.iter().map(|(_, h)| *h), runs);
+    let all: Vec<usize> = (0..paired.len()).collect();
+    let (paired_base, paired_head) = (
+        base_observations.metrics(&all),
+        head_observations.metrics(&all),
+    );
+    let intervals = paired_intervals(
+        base,
+        head,
+        &base_observations,
+        &head_observations,
+        options,
+        &mut notes,
+    );
     let metrics: Vec<MetricDelta> = head
         .metrics
         .iter()
         .filter_map(|(name, &head_value)| {
             let base_value = *base.metrics.get(name)?;
+            // Quality metrics over the cases both runs have, which their intervals resample;
+            // the others (latency, tokens, support) over each whole run.
+            let paired = (paired_base.get(name), paired_head.get(name));
+            let (base_value, head_value, over_paired) = match paired {
+                (Some(&b), Some(&h)) => (b, h, true),
+                _ => (base_value, head_value, false),
+            };
             let interval = intervals.get(name).copied();
             let change = interval.and_then(|i| direction(name, i));
             Some(MetricDelta {
@@ -426,15 +466,23 @@ pub fn compare_suite(
                 base: base_value,
                 head: head_value,
                 delta: head_value - base_value,
+                over_paired,
                 interval,
                 change,
             })
         })
         .collect();
 
+    // One test decides the verdict, so a suite is flagged at the rate α says: McNemar's on
+    // correctness, or for translate the bootstrap of chrF, its headline. The other intervals
+    // are reported beside it.
+    let primary = primary_metric(task(head));
     let mut worse = Vec::new();
     let mut better = Vec::new();
-    if let Some(m) = mcnemar.as_ref().filter(|m| m.significant) {
+    if let Some(m) = mcnemar
+        .as_ref()
+        .filter(|m| m.significant && primary.is_none())
+    {
         let evidence = |direction| Evidence {
             test: "mcnemar".to_string(),
             metric: None,
@@ -448,7 +496,10 @@ pub fn compare_suite(
             better.push(evidence(Direction::Better));
         }
     }
-    for metric in &metrics {
+    for metric in metrics
+        .iter()
+        .filter(|m| Some(m.metric.as_str()) == primary)
+    {
         if let (Some(direction), Some(interval)) = (metric.change, metric.interval) {
             let evidence = Evidence {
                 test: "bootstrap".to_string(),
@@ -532,8 +583,9 @@ fn side(case: &CaseResult) -> Side {
 /// Whether a case's answer was right, for McNemar's test: classify, the predicted label is the
 /// expected one; generate and translate, the case passed; a failed call is wrong.
 fn correct(suite: &SuiteResults, case: &CaseResult) -> bool {
-    if case.verdict == "error" {
-        return false;
+    // A repeated case is right when it passed by its pass rate.
+    if case.verdict == "error" || case.runs.is_some() {
+        return case.verdict == "pass";
     }
     match task(suite) {
         Task::Classify => case.predicted.is_some() && case.predicted == case.expected,
@@ -568,51 +620,76 @@ fn positive_label(suite: &SuiteResults) -> Option<usize> {
     candidates.next().is_none().then_some(index)
 }
 
-/// A run's paired cases as the quality metrics see them, in the paired order.
+/// A run's paired cases as the quality metrics see them, in the paired order. With `runs` > 1
+/// (both runs repeated each case that many times), every run of each case, as the run's own
+/// metrics were computed.
 pub fn observations<'a>(
     suite: &SuiteResults,
     cases: impl IntoIterator<Item = &'a CaseResult>,
+    runs: usize,
 ) -> Observations {
     let task = task(suite);
     let mut scorer = SegmentScorer::default();
     let index = |name: &str| suite.labels.iter().position(|l| l == name);
-    let cases = cases
-        .into_iter()
-        .map(|case| {
-            if case.verdict == "error" {
-                return Observation::Failed;
-            }
-            match task {
-                Task::Classify => match case.expected.as_deref().and_then(index) {
+    let cases: Vec<&CaseResult> = cases.into_iter().collect();
+    let mut observe = |case: &CaseResult, run: usize| -> Observation {
+        let repeated = case.runs.as_ref().filter(|_| runs > 1);
+        let verdict = repeated.map_or(case.verdict.as_str(), |r| r.verdicts[run].as_str());
+        if verdict == "error" {
+            return Observation::Failed;
+        }
+        let output = match repeated {
+            Some(r) => r.outputs[run].as_deref(),
+            None => case.output.as_deref(),
+        };
+        match task {
+            Task::Classify => {
+                let predicted = match repeated {
+                    Some(r) => r.predictions.get(run).cloned().flatten(),
+                    None => case.predicted.clone(),
+                };
+                match case.expected.as_deref().and_then(index) {
                     Some(expected) => Observation::Label {
                         expected,
-                        predicted: case.predicted.as_deref().and_then(index),
+                        predicted: predicted.as_deref().and_then(index),
                     },
                     // Not written by a run: a classify case always has an expected label.
                     None => Observation::Failed,
-                },
-                Task::Generate | Task::Translate => {
-                    let segment =
-                        (task == Task::Translate && !case.references.is_empty()).then(|| {
-                            let references: Vec<&str> =
-                                case.references.iter().map(String::as_str).collect();
-                            let output = case.output.as_deref().unwrap_or_default();
-                            Box::new(scorer.segment(output, &references))
-                        });
-                    Observation::Checked {
-                        passed: case.verdict == "pass",
-                        segment,
-                    }
                 }
             }
-        })
+            Task::Generate | Task::Translate => {
+                let segment = (task == Task::Translate && !case.references.is_empty()).then(|| {
+                    let references: Vec<&str> =
+                        case.references.iter().map(String::as_str).collect();
+                    Box::new(scorer.segment(output.unwrap_or_default(), &references))
+                });
+                Observation::Checked {
+                    passed: verdict == "pass",
+                    segment,
+                }
+            }
+        }
+    };
+    let first = cases.iter().map(|case| observe(case, 0)).collect();
+    let repeats = (1..runs)
+        .map(|run| cases.iter().map(|case| observe(case, run)).collect())
         .collect();
     Observations {
         task,
         labels: suite.labels.clone(),
         positive_label: positive_label(suite),
-        cases,
-        repeats: Vec::new(),
+        cases: first,
+        repeats,
+    }
+}
+
+/// How many runs of each case both runs of a suite have: `repeat` when both repeated every
+/// case the same number of times, else 1 (the first runs alone, which both have).
+fn common_runs(base: &SuiteResults, head: &SuiteResults) -> usize {
+    if base.repeat == head.repeat && base.repeat > 1 {
+        base.repeat
+    } else {
+        1
     }
 }
 
@@ -621,7 +698,8 @@ pub fn observations<'a>(
 fn paired_intervals(
     base: &SuiteResults,
     head: &SuiteResults,
-    paired: &[(&CaseResult, &CaseResult)],
+    base_observations: &Observations,
+    head_observations: &Observations,
     options: &CompareOptions,
     notes: &mut Vec<String>,
 ) -> BTreeMap<String, DeltaInterval> {
@@ -630,15 +708,13 @@ fn paired_intervals(
         .keys()
         .filter(|name| bootstrapped(name) && base.metrics.contains_key(*name))
         .collect();
-    if paired.is_empty() || names.is_empty() {
+    if base_observations.cases.is_empty() || names.is_empty() {
         return BTreeMap::new();
     }
-    let base_observations = observations(base, paired.iter().map(|(b, _)| *b));
-    let head_observations = observations(head, paired.iter().map(|(_, h)| *h));
     let confidence = 1.0 - options.alpha;
     let deltas = paired_bootstrap(
-        &base_observations,
-        &head_observations,
+        base_observations,
+        head_observations,
         &names,
         options.resamples,
         confidence,
@@ -776,7 +852,7 @@ mod tests {
             "cases": cases,
         }))
         .unwrap();
-        let mut observations = observations(&suite, &suite.cases);
+        let mut observations = observations(&suite, &suite.cases, 1);
         observations.positive_label = positive.then_some(1);
         let all: Vec<usize> = (0..n).collect();
         suite.metrics = observations.metrics(&all);
@@ -831,7 +907,7 @@ mod tests {
     fn the_shared_bootstrap_equals_one_per_metric() {
         let base = suite(30, &[0, 5, 9], true);
         let head = suite(30, &[0, 4, 7, 11, 12, 20], true);
-        let cases = |s: &SuiteResults| observations(s, &s.cases);
+        let cases = |s: &SuiteResults| observations(s, &s.cases, 1);
         let (b, h) = (cases(&base), cases(&head));
         let names: Vec<String> = ["f1", "f1_macro", "f1.neg", "f1_weighted"]
             .map(String::from)
@@ -847,9 +923,45 @@ mod tests {
     }
 
     #[test]
+    fn pairing_the_cases_narrows_the_interval_of_a_change() {
+        // Head gets 4 of 200 cases wrong that base got right, and the same 20 others wrong:
+        // most cases agree, so the paired interval is narrow and below 0, while resampling the
+        // two runs independently gives one that holds 0.
+        let common: Vec<usize> = (0..200).filter(|i| i % 10 == 0).collect();
+        let mut worse = common.clone();
+        worse.extend([1, 51, 101, 151]);
+        let (base, head) = (suite(200, &common, false), suite(200, &worse, false));
+        let (base, head) = (
+            observations(&base, &base.cases, 1),
+            observations(&head, &head.cases, 1),
+        );
+        let name = "f1_macro".to_string();
+        let paired = paired_bootstrap(&base, &head, &[&name], 1000, 0.95, 7)["f1_macro"].unwrap();
+        let (mut base_rng, mut head_rng) = (Rng::new(7), Rng::new(8));
+        let mut deltas: Vec<f64> = (0..1000)
+            .map(|_| {
+                let draw = |rng: &mut Rng| (0..200).map(|_| rng.below(200)).collect::<Vec<_>>();
+                let (b, h) = (draw(&mut base_rng), draw(&mut head_rng));
+                head.metrics(&h)["f1_macro"] - base.metrics(&b)["f1_macro"]
+            })
+            .collect();
+        deltas.sort_by(f64::total_cmp);
+        let unpaired = (
+            stats::percentile(&deltas, 0.025),
+            stats::percentile(&deltas, 0.975),
+        );
+        assert!(paired.1 < 0.0, "{paired:?}");
+        assert!(unpaired.0 < 0.0 && unpaired.1 > 0.0, "{unpaired:?}");
+        assert!(
+            paired.1 - paired.0 < (unpaired.1 - unpaired.0) / 3.0,
+            "{paired:?} against {unpaired:?}"
+        );
+    }
+
+    #[test]
     fn the_observations_give_the_runs_own_metrics() {
         let suite = suite(25, &[2, 3, 17], true);
-        let observations = observations(&suite, &suite.cases);
+        let observations = observations(&suite, &suite.cases, 1);
         let all: Vec<usize> = (0..suite.cases.len()).collect();
         assert_eq!(observations.metrics(&all), suite.metrics);
     }

@@ -248,6 +248,9 @@ pub struct RunsResult {
     /// Each run's verdict (pass, fail or error) and output (`null` when the call failed).
     pub verdicts: Vec<String>,
     pub outputs: Vec<Option<String>>,
+    /// classify: each run's predicted label (`<invalid>`; `null` when the call failed).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub predictions: Vec<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -712,6 +715,19 @@ fn case_result(
                 outputs: o
                     .runs()
                     .map(|(result, _)| result.as_ref().ok().map(|a| a.output().to_string()))
+                    .collect(),
+                predictions: o
+                    .runs()
+                    .filter(|_| suite.task == crate::suite::Task::Classify)
+                    .map(
+                        |(result, _)| match result.as_ref().ok().map(|a| &a.judgement) {
+                            Some(Judgement::Label(p)) => Some(
+                                p.map_or("<invalid>", |p| suite.labels[p].as_str())
+                                    .to_string(),
+                            ),
+                            _ => None,
+                        },
+                    )
                     .collect(),
             }),
     }

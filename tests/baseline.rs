@@ -78,9 +78,9 @@ fn significant_drops_fail_as_regression_tests() {
     let message = accuracy.message.as_deref().unwrap();
     assert!(
         message.starts_with(
-            "accuracy regressed against the baseline: 10 of 30 cases went right → wrong and 1 \
-             wrong → right; McNemar's exact test: p = 0.0117 (< 0.05, the suite's 95% confidence)\n\
-             baseline: base.json"
+            "accuracy regressed against the baseline: 0.9667 → 0.6897; 10 of 30 cases went right → \
+             wrong and 1 wrong → right; McNemar's exact test: p = 0.0117 (< 0.05, the suite's 95% \
+             confidence)\nbaseline: base.json"
         ),
         "{message}"
     );
@@ -217,4 +217,52 @@ fn a_bad_baseline_is_bad_input() {
         assert!(stderr.contains("hint: name a results.json that `evalgate run` wrote"));
         assert!(!dir.path().join("r.json").exists());
     }
+}
+
+#[test]
+fn failed_needs_the_baseline_again_to_judge_regressions() {
+    let dir = with_base();
+    let head = fixture("head");
+    let first = evalgate(
+        dir.path(),
+        &[
+            "run",
+            &head,
+            "--baseline",
+            "base.json",
+            "--out",
+            "head.json",
+        ],
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    let without = evalgate(dir.path(), &["run", "--failed", "--out", "head.json"]);
+    assert_eq!(without.status.code(), Some(2), "{}", text(&without));
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert!(
+        stderr.contains("--failed: french::regression::chrf failed against a baseline, and no --baseline is given"),
+        "{stderr}"
+    );
+    // With it, the regression tests are judged again, on every case they count; the
+    // regressions are still there.
+    let again = evalgate(
+        dir.path(),
+        &[
+            "run",
+            "--failed",
+            "--baseline",
+            "base.json",
+            "--out",
+            "head.json",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    let results = RunResults::read(&dir.path().join("head.json")).unwrap();
+    let accuracy = &suite(&results, "sentiment").regressions[0];
+    assert_eq!(accuracy.verdict, "fail");
+    // The ignored case is not paired: the same 30 cases as the full run.
+    assert!(
+        accuracy.summary.contains("10 of 30 cases"),
+        "{}",
+        accuracy.summary
+    );
 }

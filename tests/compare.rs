@@ -303,8 +303,8 @@ fn a_translate_suite_gets_bootstrap_intervals_of_its_scores() {
         results_suite(&runs().base, "french"),
         results_suite(&runs().head, "french"),
     );
-    let base_observations = evalgate::compare::observations(base, &base.cases);
-    let head_observations = evalgate::compare::observations(head, &head.cases);
+    let base_observations = evalgate::compare::observations(base, &base.cases, 1);
+    let head_observations = evalgate::compare::observations(head, &head.cases, 1);
     let expected = stats::paired_bootstrap_delta(
         base.cases.len(),
         stats::DEFAULT_RESAMPLES,

@@ -149,3 +149,100 @@ fn the_repeat_flag_overrides_the_suites() {
     assert!(once.suites[0].cases.iter().all(|c| c.runs.is_none()));
     assert_eq!(once.suites[0].intervals["accuracy"].method, "wilson");
 }
+
+#[test]
+fn a_case_whose_every_miss_is_a_failed_call_errs_and_gates() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(["run", "tests/fixtures/repeat/refusing.toml", "--out"])
+        .arg(dir.path().join("results.json"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let results = RunResults::read(&dir.path().join("results.json")).unwrap();
+    let refused = &results.suites[0].cases[0];
+    assert_eq!(refused.verdict, "error");
+    assert!(refused.gating, "a failed call gates whatever fail_on says");
+    assert_eq!(refused.runs.as_ref().unwrap().verdicts, ["error"; 3]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+/// Runs the compare fixtures of repeated suites and compares them.
+fn compare_repeated(dir: &Path) -> (Output, serde_json::Value) {
+    for side in ["base", "head"] {
+        Command::new(env!("CARGO_BIN_EXE_evalgate"))
+            .arg("run")
+            .arg(format!("tests/fixtures/compare_repeat/{side}"))
+            .arg("--out")
+            .arg(dir.join(format!("{side}.json")))
+            .output()
+            .unwrap();
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .arg("compare")
+        .arg(dir.join("base.json"))
+        .arg(dir.join("head.json"))
+        .arg("--json")
+        .arg(dir.join("comparison.json"))
+        .output()
+        .unwrap();
+    let json = std::fs::read_to_string(dir.join("comparison.json")).unwrap();
+    (output, serde_json::from_str(&json).unwrap())
+}
+
+#[test]
+fn repeated_runs_are_compared_run_for_run() {
+    // Base answers right on runs 1-3 of every case, head on runs 2-4: each case passes in both
+    // and every metric's mean over the runs is the same. Compared on the first runs alone this
+    // would be 24 cases right → wrong.
+    let dir = tempfile::tempdir().unwrap();
+    let (output, comparison) = compare_repeated(dir.path());
+    assert_eq!(output.status.code(), Some(0), "{comparison}");
+    let suite = &comparison["suites"][0];
+    assert_eq!(suite["verdict"], "unchanged");
+    assert_eq!(suite["mcnemar"]["right_to_wrong"], 0);
+    let f1 = suite["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "f1_macro")
+        .unwrap();
+    assert_eq!(f1["delta"], 0.0);
+    assert_eq!(f1["interval"]["low"], 0.0);
+    assert_eq!(f1["interval"]["high"], 0.0);
+}
+
+#[test]
+fn failed_reruns_as_many_runs_as_the_run_it_failed_in() {
+    let dir = fixture_copy();
+    let (_, first) = run(dir.path(), &["--repeat", "2"], "off");
+    assert_eq!(first.suites[0].repeat, 2);
+    calls(dir.path());
+    // Without --repeat, the failed cases run twice again, as they did.
+    let (again, rerun) = run(dir.path(), &["--failed"], "off");
+    assert_eq!(
+        rerun.suites[0].repeat,
+        2,
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(calls(dir.path()), 4, "2 failed cases × 2 runs");
+    // Another --repeat would judge them differently from the rest: refused.
+    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .arg("run")
+        .arg(dir.path().join("repeat"))
+        .args(["--failed", "--repeat", "3", "--out"])
+        .arg(dir.path().join("results.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--failed --repeat 3: the last run ran each case of flaky 2 times"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: re-run with the same --repeat"),
+        "{stderr}"
+    );
+}

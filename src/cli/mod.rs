@@ -182,12 +182,19 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Suite>, Vec<Diagnostic>> {
 }
 
 /// The suites, ready to run: loaded, with their cassettes open in the environment's mode.
-fn session(args: &SuiteArgs, repeat: Option<usize>) -> Result<Session, Vec<Diagnostic>> {
+/// A session over the suites `args` name; `repeat` says how many runs a suite's cases get, by
+/// suite name, when not what the suite file says.
+fn session(
+    args: &SuiteArgs,
+    repeat: impl Fn(&str) -> Option<usize>,
+) -> Result<Session, Vec<Diagnostic>> {
     let mode = cassette::Mode::from_env().map_err(|problem| vec![problem])?;
     let paths = args.paths();
     let mut suites = load(&paths)?;
-    if let Some(times) = repeat {
-        suites.iter_mut().for_each(|suite| suite.repeat = times);
+    for suite in &mut suites {
+        if let Some(times) = repeat(&suite.name) {
+            suite.repeat = times;
+        }
     }
     let session = session_of(suites, mode, &paths)?.include_ignored(args.include_ignored);
     match &args.baseline {
@@ -227,7 +234,7 @@ fn session_of(
 }
 
 fn list(args: SuiteArgs) -> ExitCode {
-    let session = match session(&args, None) {
+    let session = match session(&args, |_| None) {
         Ok(session) => session,
         Err(problems) => return bad_input(&problems),
     };
@@ -253,6 +260,9 @@ fn run(mut args: RunArgs) -> ExitCode {
                 )]);
             }
         };
+        if let Some(problem) = rerun_problem(&last, &args) {
+            return bad_input(&[problem]);
+        }
         let tests = failed_last_time(&last);
         if tests.is_empty() {
             emit(&format!(
@@ -270,15 +280,28 @@ fn run(mut args: RunArgs) -> ExitCode {
         }
         args.suites.filters = tests;
         args.suites.exact = true;
-        args.suites.include_ignored = true;
         previous = Some(last);
     }
-    let session = match session(&args.suites, args.repeat.map(|n| n as usize)) {
+    // --failed runs a case as many times as the run it failed in did.
+    let last_repeats: BTreeMap<String, usize> = previous
+        .iter()
+        .flat_map(|last: &RunResults| &last.suites)
+        .map(|s| (s.name.clone(), s.repeat))
+        .collect();
+    let repeat = |name: &str| match args.repeat {
+        Some(times) => Some(times as usize),
+        None => last_repeats.get(name).copied(),
+    };
+    let session = match session(&args.suites, repeat) {
         Ok(session) => session,
         Err(problems) => return bad_input(&problems),
     };
 
-    let plan = args.suites.selection().plan(&session);
+    let mut selection = args.suites.selection();
+    // --failed runs a failed case that is ignored too (it failed in a run that included it),
+    // without counting ignored cases in metrics the last run did not count them in.
+    selection.include_ignored |= args.failed;
+    let plan = selection.plan(&session);
     if plan.cases.is_empty()
         && plan.floors.is_empty()
         && plan.regressions.is_empty()
@@ -372,6 +395,49 @@ fn cases_to_run(session: &Session, plan: &crate::engine::Plan) -> usize {
         }
     }
     cases.len()
+}
+
+/// Why `--failed` cannot judge again what failed in `last` the way `last` judged it: its
+/// regression tests need the baseline again, and its cases the same number of runs.
+fn rerun_problem(last: &RunResults, args: &RunArgs) -> Option<Diagnostic> {
+    let regressed = last
+        .suites
+        .iter()
+        .flat_map(|s| &s.regressions)
+        .find(|r| r.verdict == "fail");
+    if let (Some(regression), None) = (regressed, &args.suites.baseline) {
+        return Some(
+            Diagnostic::new(format!(
+                "--failed: {} failed against a baseline, and no --baseline is given",
+                regression.test
+            ))
+            .hint("give the same --baseline PATH again, or run everything without --failed"),
+        );
+    }
+    let times = args.repeat? as usize;
+    let suite = last
+        .suites
+        .iter()
+        .find(|s| s.repeat != times && failed_last_time_in(s))?;
+    Some(
+        Diagnostic::new(format!(
+            "--failed --repeat {times}: the last run ran each case of {} {} time{}",
+            suite.name,
+            suite.repeat,
+            if suite.repeat == 1 { "" } else { "s" }
+        ))
+        .hint("re-run with the same --repeat, or run everything without --failed"),
+    )
+}
+
+/// Whether anything of the suite failed in its run.
+fn failed_last_time_in(suite: &crate::results::SuiteResults) -> bool {
+    suite
+        .cases
+        .iter()
+        .any(|c| matches!(c.verdict.as_str(), "fail" | "error"))
+        || suite.floors.iter().any(|f| f.verdict == "fail")
+        || suite.regressions.iter().any(|r| r.verdict == "fail")
 }
 
 /// The names of the cases that failed or errored in `results`, of its broken floors and of its

@@ -99,9 +99,13 @@ pub fn judge(
         let alpha = 1.0 - confidence;
         verdict.p_value = Some(test.p_value);
         verdict.regressed = test.p_value < alpha && test.right_to_wrong > test.wrong_to_right;
+        let values = match (verdict.base, verdict.head) {
+            (Some(base), Some(head)) => format!("{} → {}; ", number(base), number(head)),
+            _ => String::new(),
+        };
         verdict.summary = format!(
-            "{} of {} cases went right → wrong and {} wrong → right; McNemar's exact test: \
-             p = {} ({} {alpha_shown}, the suite's {level}% confidence)",
+            "{values}{} of {} cases went right → wrong and {} wrong → right; McNemar's exact \
+             test: p = {} ({} {alpha_shown}, the suite's {level}% confidence)",
             test.right_to_wrong,
             comparison.paired_cases,
             test.wrong_to_right,

@@ -63,18 +63,30 @@ pub struct FloorVerdict {
 
 pub fn judge_floor(floor: &Floor, metrics: &SuiteMetrics, mode: FloorMode) -> FloorVerdict {
     let value = metrics.get(&floor.name);
-    let judged = match mode {
-        FloorMode::Value => value,
-        FloorMode::LowerBound => match metrics.intervals().get(&floor.name) {
-            Some(interval) if floor.bound.min.is_some() => Some(interval.low),
-            Some(interval) => Some(interval.high),
-            None => value,
-        },
+    let interval = match mode {
+        FloorMode::Value => None,
+        FloorMode::LowerBound => metrics.intervals().get(&floor.name),
+    };
+    let Some(interval) = interval else {
+        return FloorVerdict {
+            value,
+            judged: value,
+            passed: value.is_some_and(|v| floor.bound.holds(v)),
+        };
+    };
+    // A minimum is held against the low end, a maximum against the high end; with both, the
+    // end that breaks its bound is the one reported (the low end when neither does).
+    let low_holds = floor.bound.min.is_none_or(|min| interval.low >= min);
+    let high_holds = floor.bound.max.is_none_or(|max| interval.high <= max);
+    let judged = match (low_holds, high_holds, floor.bound.min) {
+        (true, false, _) => interval.high,
+        (_, _, None) => interval.high,
+        _ => interval.low,
     };
     FloorVerdict {
         value,
-        judged,
-        passed: judged.is_some_and(|v| floor.bound.holds(v)),
+        judged: Some(judged),
+        passed: value.is_some() && low_holds && high_holds,
     }
 }
 

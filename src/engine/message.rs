@@ -292,7 +292,7 @@ pub fn floor_failure(
                 crate::suite::number(metrics.confidence * 100.0),
                 crate::suite::number(interval.low),
                 crate::suite::number(interval.high),
-                if floor.bound.min.is_some() {
+                if judged == interval.low {
                     "low"
                 } else {
                     "high"

@@ -487,9 +487,9 @@ impl Session {
         let run = &self.runs[suite];
         let outcome = self.finished(suite, case);
         run.suite.fail_on.case
-            || outcome.is_some_and(|o| match &o.result {
-                Err(_) => true,
-                Ok(answer) => !answer.snapshot_passed(),
+            || outcome.is_some_and(|o| {
+                o.verdict(&run.suite.cases[case]) == Verdict::Error
+                    || o.answer().is_some_and(|answer| !answer.snapshot_passed())
             })
     }
 

@@ -187,12 +187,16 @@ impl Observations {
             }
             let values = self.metrics(&indices);
             for name in &bootstrapped {
-                if let Some(value) = values.get(*name) {
-                    samples.entry(name.as_str()).or_default().push(*value);
-                }
+                // A metric undefined on a resample (every picked call failed) or NaN gets no
+                // interval: leaving such resamples out would bias it.
+                let value = values.get(*name).copied().unwrap_or(f64::NAN);
+                samples.entry(name.as_str()).or_default().push(value);
             }
         }
         for (name, mut values) in samples {
+            if values.iter().any(|v| v.is_nan()) {
+                continue;
+            }
             values.sort_by(f64::total_cmp);
             let tail = (1.0 - confidence) / 2.0;
             let low = stats::percentile(&values, tail);

@@ -153,6 +153,12 @@ fn properties(
     for (metric, value) in &suite.metrics {
         list.push((format!("metric.{metric}"), value.to_string()));
     }
+    for (metric, interval) in &suite.intervals {
+        list.push((
+            format!("interval.{metric}"),
+            format!("{} {}", interval.low, interval.high),
+        ));
+    }
     for (metric, signature) in &suite.signatures {
         list.push((format!("signature.{metric}"), signature.clone()));
     }

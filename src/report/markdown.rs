@@ -360,11 +360,16 @@ fn all_metrics(out: &mut String, suite: &SuiteResults) {
     }
     let _ = write!(
         out,
-        "<details><summary>All metrics ({})</summary>\n\n| metric | value |\n| --- | ---: |\n",
-        suite.metrics.len()
+        "<details><summary>All metrics ({})</summary>\n\n| metric | value | {} CI |\n\
+         | --- | ---: | ---: |\n",
+        suite.metrics.len(),
+        confidence_level(suite)
     );
     for (metric, value) in &suite.metrics {
-        let _ = writeln!(out, "| {} | {} |", cell(metric), number(*value));
+        let shown = interval(suite, metric).map_or_else(String::new, |(low, high)| {
+            format!("{} – {}", number(low), number(high))
+        });
+        let _ = writeln!(out, "| {} | {} | {shown} |", cell(metric), number(*value));
     }
     out.push_str("\n</details>\n\n");
 }

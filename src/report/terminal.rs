@@ -216,7 +216,10 @@ fn translation_scores(suite: &crate::results::SuiteResults) -> Option<String> {
     .filter(|(metric, _)| suite.signatures.contains_key(*metric))
     .filter_map(|(metric, shown)| {
         let value = suite.metrics.get(metric)?;
-        Some(format!("{shown} {}", number(*value)))
+        let interval = super::interval(suite, metric).map_or_else(String::new, |(low, high)| {
+            format!(" [{}, {}]", number(low), number(high))
+        });
+        Some(format!("{shown} {}{interval}", number(*value)))
     })
     .collect();
     // The corpus is the cases that produced an output.

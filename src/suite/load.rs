@@ -577,10 +577,10 @@ impl Check<'_> {
 
     fn min_pass_rate(&mut self, value: &Value<'_>) -> Option<f64> {
         let rate = self.number("min_pass_rate", value)?;
-        if !(0.0..=1.0).contains(&rate) {
+        if !(rate > 0.0 && rate <= 1.0) {
             self.error(
                 value.span(),
-                format!("`min_pass_rate` must be between 0 and 1, not {rate}"),
+                format!("`min_pass_rate` must be more than 0 and at most 1, not {rate}"),
             )
             .hint("the share of its runs a repeated case must pass, e.g. min_pass_rate = 0.8");
             return None;
