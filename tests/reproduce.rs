@@ -214,6 +214,23 @@ fn repro_shows_the_whole_exchange_of_one_case() {
     assert!(stderr.contains("did you mean `weak::wrong`?"), "{stderr}");
     assert!(calls(&log).is_empty(), "a bad name calls no model");
 
+    // A model's control characters are shown as escapes: they cannot act on the terminal.
+    let nasty = evalgate(
+        &[
+            "repro",
+            "nasty::control-characters",
+            "tests/fixtures/reports/nasty.toml",
+        ],
+        &log,
+    );
+    let shown = stdout(&nasty);
+    assert!(
+        shown.contains("  | \\u{1b}[31mred\\u{1b}[0m nul:\\u{0} bell:\\u{7} cr:\\u{d}"),
+        "{shown}"
+    );
+    assert!(!shown.contains(['\x1b', '\r', '\0', '\x07']), "{shown:?}");
+    calls(&log);
+
     let floor = evalgate(
         &[
             "repro",

@@ -9,6 +9,7 @@ use crate::diff::fenced;
 use crate::engine::{Answer, CaseOutcome, Verdict};
 use crate::judge::{self, Judgement};
 use crate::report::style::{ColorChoice, Style};
+use crate::report::terminal_safe;
 use crate::suite::{Suite, number};
 use clap::Args;
 use std::fmt::Write;
@@ -116,7 +117,7 @@ fn exchange(
         let _ = writeln!(text, "ignored:    {reason}");
     }
     let _ = writeln!(text, "\ninput:");
-    let _ = writeln!(text, "{}", fenced(&request.input));
+    let _ = writeln!(text, "{}", fenced(&terminal_safe(&request.input)));
     if !request.vars.is_empty() {
         let _ = writeln!(text, "vars:");
         for (name, value) in &request.vars {
@@ -124,7 +125,7 @@ fn exchange(
         }
     }
     let _ = writeln!(text, "prompt, as sent:");
-    let _ = writeln!(text, "{}", fenced(&request.prompt));
+    let _ = writeln!(text, "{}", fenced(&terminal_safe(&request.prompt)));
     match &outcome.result {
         Err(error) => {
             let _ = writeln!(text, "\n{} {error}", style.red("no answer:"));
@@ -153,7 +154,7 @@ fn judged(text: &mut String, suite: &Suite, index: usize, answer: &Answer, style
     let case = &suite.cases[index];
     let reply = &answer.reply;
     let _ = writeln!(text, "\noutput, raw:");
-    let _ = writeln!(text, "{}", fenced(&reply.output));
+    let _ = writeln!(text, "{}", fenced(&terminal_safe(&reply.output)));
     if let Some(usage) = &reply.usage {
         let _ = writeln!(
             text,
@@ -194,7 +195,8 @@ fn judged(text: &mut String, suite: &Suite, index: usize, answer: &Answer, style
             for check in declared {
                 match failed.iter().find(|f| f.check == check) {
                     Some(failure) => {
-                        let _ = writeln!(text, "  {} {check}: {}", style.red("✗"), failure.detail);
+                        let detail = terminal_safe(&failure.detail);
+                        let _ = writeln!(text, "  {} {check}: {detail}", style.red("✗"));
                     }
                     None => {
                         let _ = writeln!(text, "  {} {check}", style.green("✓"));
@@ -212,11 +214,14 @@ fn judged(text: &mut String, suite: &Suite, index: usize, answer: &Answer, style
                 );
                 let closest = &case.references[similarity.closest];
                 let _ = writeln!(text, "closest reference:");
-                let _ = writeln!(text, "{}", fenced(closest));
+                let _ = writeln!(text, "{}", fenced(&terminal_safe(closest)));
                 let _ = writeln!(
                     text,
                     "diff:       {}",
-                    style.diff_line(&crate::diff::inline(closest.trim(), reply.output.trim()))
+                    style.diff_line(&terminal_safe(&crate::diff::inline(
+                        closest.trim(),
+                        reply.output.trim()
+                    )))
                 );
             }
         }

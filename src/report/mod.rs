@@ -242,6 +242,15 @@ pub(crate) fn push_visible(out: &mut String, text: &str, hide: impl Fn(char) -> 
     }
 }
 
+/// Text a model may have written, for a terminal: every control character but line feed and
+/// tab (escape sequences, carriage returns, bells) shown as an escape, so it cannot recolour,
+/// move or clear the terminal.
+pub(crate) fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_visible(&mut out, text, |c| hidden(c) || c == '\r');
+    out
+}
+
 /// Cuts `text` to at most `max` bytes, at a character boundary.
 pub(crate) fn cut(text: &str, max: usize) -> &str {
     if text.len() <= max {

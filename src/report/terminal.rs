@@ -45,7 +45,7 @@ pub fn render(results: &RunResults, style: Style) -> String {
         for (test, message) in &failures {
             let _ = writeln!(out, "\n{}", style.red(&format!("---- {test} ----")));
             for line in message.lines() {
-                let _ = writeln!(out, "{}", style.diff_line(&terminal_safe(line)));
+                let _ = writeln!(out, "{}", style.diff_line(&super::terminal_safe(line)));
             }
         }
         out.push('\n');
@@ -249,12 +249,4 @@ fn counts(totals: &Totals, fail_on: &[String]) -> String {
         );
     }
     text
-}
-
-/// A line of text a model may have written, with every control character (escape sequences,
-/// carriage returns, bells) shown as an escape: it cannot recolour, move or clear the terminal.
-fn terminal_safe(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    super::push_visible(&mut out, line, |c| super::hidden(c) || c == '\r');
-    out
 }
