@@ -112,12 +112,18 @@ pub fn key(parameters: &serde_json::Value, sent: &serde_json::Value) -> String {
     canonical(parameters, &mut text);
     text.push('\0');
     canonical(sent, &mut text);
+    format!("{:016x}", fnv1a64(text.as_bytes()))
+}
+
+/// FNV-1a, 64 bits: a stable hash (the same on every run, machine and version), for cassette
+/// keys and for the shard a case falls in (`evalgate run --shard`).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
+    for byte in bytes {
+        hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("{hash:016x}")
+    hash
 }
 
 /// JSON with object keys sorted and no spaces.

@@ -59,6 +59,7 @@ pub mod engine;
 pub mod files;
 pub mod harness;
 pub mod judge;
+pub mod merge;
 pub mod metrics;
 pub mod provider;
 pub mod report;

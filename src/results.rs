@@ -29,10 +29,43 @@ pub struct RunResults {
     /// `EVALGATE_CASSETTE` as applied: replay, record, auto or off.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cassette_mode: Option<String>,
+    /// A shard's run (`evalgate run --shard i/n`): which shard. Its suites hold the shard's
+    /// cases and no floor verdicts; `evalgate merge` puts the shards together and judges them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard: Option<ShardInfo>,
     /// Tests by verdict across all suites (cases and floors); `failed` counts only failures
     /// that gate (see a suite's `fail_on`).
     pub totals: Totals,
     pub suites: Vec<SuiteResults>,
+}
+
+/// Shard `index` (from 1) of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    pub index: usize,
+    pub count: usize,
+}
+
+/// What a shard's run chose of a suite across all the shards, for `evalgate merge`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardPlan {
+    /// The test name of every case the run lists across all shards, in suite order.
+    pub cases: Vec<String>,
+    /// The floors to judge on the merged cases.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub floors: Vec<FloorDefinition>,
+}
+
+/// A floor as the suite defines it, not yet judged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FloorDefinition {
+    pub test: String,
+    pub metric: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max: Option<f64>,
+    pub line: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,6 +136,9 @@ pub struct SuiteResults {
     /// With a baseline (`--baseline`): the suite's regression tests.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub regressions: Vec<RegressionResult>,
+    /// A shard's run: the suite's cases across all shards and its floors, unjudged.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard_plan: Option<ShardPlan>,
     pub cases: Vec<CaseResult>,
 }
 
@@ -251,6 +287,13 @@ pub struct RunsResult {
     /// classify: each run's predicted label (`<invalid>`; `null` when the call failed).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub predictions: Vec<Option<String>>,
+    /// Each run's latency, in milliseconds.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub latencies_ms: Vec<f64>,
+    /// Each run's total tokens (`null` when the call failed or the provider reported none);
+    /// left out when no run has any.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub total_tokens: Vec<Option<u64>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -313,7 +356,11 @@ impl RunResults {
                 .filter(|(ps, _)| *ps == s)
                 .map(|(_, r)| *r)
                 .collect();
-            if case_indices.is_empty() && floor_indices.is_empty() && regression_indices.is_empty()
+            let sharded = plan.sharded.iter().find(|sharded| sharded.suite == s);
+            if case_indices.is_empty()
+                && floor_indices.is_empty()
+                && regression_indices.is_empty()
+                && sharded.is_none()
             {
                 continue;
             }
@@ -458,6 +505,27 @@ impl RunResults {
                 }),
                 floors,
                 regressions,
+                shard_plan: sharded.map(|sharded| ShardPlan {
+                    cases: sharded
+                        .cases
+                        .iter()
+                        .map(|c| suite.case_test_name(*c))
+                        .collect(),
+                    floors: sharded
+                        .floors
+                        .iter()
+                        .map(|f| {
+                            let floor = &suite.floors[*f];
+                            FloorDefinition {
+                                test: suite.floor_test_name(*f),
+                                metric: floor.name.clone(),
+                                min: floor.bound.min,
+                                max: floor.bound.max,
+                                line: floor.source.line,
+                            }
+                        })
+                        .collect(),
+                }),
                 cases,
             });
         }
@@ -468,6 +536,10 @@ impl RunResults {
             duration_ms: duration.as_secs_f64() * 1000.0,
             git: GitInfo::current(),
             cassette_mode: session.cassette_mode().map(|m| m.name().to_string()),
+            shard: plan.shard.map(|shard| ShardInfo {
+                index: shard.index,
+                count: shard.count,
+            }),
             totals,
             suites,
         }
@@ -729,6 +801,28 @@ fn case_result(
                         },
                     )
                     .collect(),
+                latencies_ms: o
+                    .runs()
+                    .map(|(_, latency)| latency.as_secs_f64() * 1000.0)
+                    .collect(),
+                total_tokens: {
+                    let tokens: Vec<Option<u64>> = o
+                        .runs()
+                        .map(|(result, _)| {
+                            result
+                                .as_ref()
+                                .ok()?
+                                .reply
+                                .usage
+                                .map(|usage| usage.total_tokens)
+                        })
+                        .collect();
+                    if tokens.iter().any(Option::is_some) {
+                        tokens
+                    } else {
+                        Vec::new()
+                    }
+                },
             }),
     }
 }

@@ -173,3 +173,82 @@ fn a_run_against_a_baseline_follows_the_schema() {
         assert!(fields.contains(field), "no regression test has `{field}`");
     }
 }
+
+/// results.json of `evalgate ARGS` (a merge), whatever its verdict.
+fn merged(args: &[&str], dir: &Path) -> Value {
+    let out = dir.join("merged.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_evalgate"))
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|_| {
+        panic!(
+            "no results from {args:?}: exit {:?}\n{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn shard_runs_and_their_merge_follow_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for (what, suites, extra) in [
+        ("reports", "tests/fixtures/reports", vec![]),
+        ("repeat", "tests/fixtures/repeat", vec!["--repeat", "3"]),
+    ] {
+        let mut files = Vec::new();
+        for shard in ["1/2", "2/2"] {
+            let mut args = vec!["run", suites, "--shard", shard];
+            args.extend(&extra);
+            let results = results(&args);
+            validate(&results, &format!("{what}, shard {shard}"));
+            seen.extend(results.as_object().unwrap().keys().cloned());
+            for suite in results["suites"].as_array().unwrap() {
+                if let Some(plan) = suite["shard_plan"].as_object() {
+                    seen.extend(plan.keys().map(|k| format!("shard_plan.{k}")));
+                }
+                for case in suite["cases"].as_array().unwrap() {
+                    if let Some(runs) = case["runs"].as_object() {
+                        seen.extend(runs.keys().map(|k| format!("runs.{k}")));
+                    }
+                }
+            }
+            let file = dir.path().join(format!("{what}-{}.json", &shard[..1]));
+            std::fs::write(&file, serde_json::to_string(&results).unwrap()).unwrap();
+            files.push(file.to_str().unwrap().to_string());
+        }
+        let mut args = vec!["merge"];
+        args.extend(files.iter().map(String::as_str));
+        let merged = merged(&args, dir.path());
+        validate(&merged, &format!("{what}, merged"));
+        assert!(
+            merged.get("shard").is_none(),
+            "{what}: the merge is no shard"
+        );
+        let suites = merged["suites"].as_array().unwrap();
+        assert!(
+            suites.iter().all(|s| s.get("shard_plan").is_none()),
+            "{what}: a merged suite keeps its shard plan"
+        );
+        assert!(
+            suites
+                .iter()
+                .any(|s| !s["floors"].as_array().unwrap().is_empty()),
+            "{what}: the merge judged no floor"
+        );
+    }
+    for field in [
+        "shard",
+        "shard_plan.cases",
+        "shard_plan.floors",
+        "runs.latencies_ms",
+    ] {
+        assert!(seen.contains(field), "no shard run produced `{field}`");
+    }
+}

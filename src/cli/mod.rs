@@ -3,6 +3,7 @@
 //! was wrong (a bad suite, a bad flag).
 
 mod compare;
+mod merge;
 mod progress;
 mod reports;
 mod repro;
@@ -46,6 +47,9 @@ enum Command {
     /// Compare two runs' results.json: flipped cases, changed outputs, metric deltas and whether
     /// the change is significant; exits 1 when a suite regressed.
     Compare(compare::CompareArgs),
+    /// Merge the results of a run's shards (`run --shard i/n`) into one results.json, as if one
+    /// run had run every case, and judge the floors on it; exits 1 when the merged run fails.
+    Merge(merge::MergeArgs),
     /// Work on the cassettes the suites name.
     #[command(subcommand)]
     Cassette(CassetteCommand),
@@ -92,6 +96,10 @@ struct SuiteArgs {
     /// fail when a metric got significantly worse (see README, "Regressions").
     #[arg(long, value_name = "PATH")]
     baseline: Option<PathBuf>,
+    /// Run only shard I of N (1 ≤ I ≤ N ≤ 1000): the cases whose name hashes to it. Floors are
+    /// judged by `evalgate merge` on the results of every shard.
+    #[arg(long, value_name = "I/N", conflicts_with = "baseline")]
+    shard: Option<crate::engine::Shard>,
 }
 
 #[derive(Args, Debug)]
@@ -103,7 +111,7 @@ struct RunArgs {
     out: Option<PathBuf>,
     /// Run again only what failed or errored in the last results.json (the --out file): its
     /// cases, and its floors with every case they count; the results are merged into it.
-    #[arg(long, conflicts_with_all = ["filters", "skip", "exact", "ignored", "include_ignored"])]
+    #[arg(long, conflicts_with_all = ["filters", "skip", "exact", "ignored", "include_ignored", "shard"])]
     failed: bool,
     /// Colour the summary: auto (on a terminal, unless NO_COLOR is set), always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
@@ -133,6 +141,7 @@ impl SuiteArgs {
             exact: self.exact,
             ignored: self.ignored,
             include_ignored: self.include_ignored,
+            shard: self.shard,
         }
     }
 }
@@ -157,6 +166,7 @@ pub fn main() -> ExitCode {
         Command::Repro(args) => repro::repro(&args),
         Command::Report(args) => reports::report(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Merge(args) => merge::merge(&args),
         Command::Cassette(CassetteCommand::Prune { paths }) => prune(&paths),
         Command::Pending(args) => snapshots::pending(&args),
         Command::Accept(args) => snapshots::accept(&args),
@@ -306,6 +316,7 @@ fn run(mut args: RunArgs) -> ExitCode {
         && plan.floors.is_empty()
         && plan.regressions.is_empty()
         && plan.ignored.is_empty()
+        && plan.sharded.is_empty()
     {
         let hint = if args.failed {
             "the cases that failed are gone from the suites; run them all with `evalgate run`"
@@ -365,6 +376,9 @@ fn run(mut args: RunArgs) -> ExitCode {
         &results,
         Style::for_stdout(args.color),
     ));
+    if let Some(shard) = plan.shard {
+        emit(&merge::shard_note(shard, &results));
+    }
     emit(&format!("results: {}\n", out.display()));
     match args.reports.write(&results) {
         Ok(written) => emit(&written),

@@ -12,7 +12,7 @@ use crate::metrics::Confusion;
 use crate::metrics::resample::{Interval, Observation, Observations};
 use crate::metrics::translation::{self, SegmentScorer};
 use crate::stats::percentile;
-use crate::suite::{Floor, FloorMode, Suite, Task};
+use crate::suite::{Bound, Floor, FloorMode, Suite, Task};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -62,23 +62,28 @@ pub struct FloorVerdict {
 }
 
 pub fn judge_floor(floor: &Floor, metrics: &SuiteMetrics, mode: FloorMode) -> FloorVerdict {
-    let value = metrics.get(&floor.name);
     let interval = match mode {
         FloorMode::Value => None,
         FloorMode::LowerBound => metrics.intervals().get(&floor.name),
     };
+    judge_bound(&floor.bound, metrics.get(&floor.name), interval)
+}
+
+/// A bound held against a metric's value, or (`floor_mode = "lower_bound"`) against its
+/// interval when it has one: [`judge_floor`] on figures already computed (`evalgate merge`).
+pub fn judge_bound(bound: &Bound, value: Option<f64>, interval: Option<&Interval>) -> FloorVerdict {
     let Some(interval) = interval else {
         return FloorVerdict {
             value,
             judged: value,
-            passed: value.is_some_and(|v| floor.bound.holds(v)),
+            passed: value.is_some_and(|v| bound.holds(v)),
         };
     };
     // A minimum is held against the low end, a maximum against the high end; with both, the
     // end that breaks its bound is the one reported (the low end when neither does).
-    let low_holds = floor.bound.min.is_none_or(|min| interval.low >= min);
-    let high_holds = floor.bound.max.is_none_or(|max| interval.high <= max);
-    let judged = match (low_holds, high_holds, floor.bound.min) {
+    let low_holds = bound.min.is_none_or(|min| interval.low >= min);
+    let high_holds = bound.max.is_none_or(|max| interval.high <= max);
+    let judged = match (low_holds, high_holds, bound.min) {
         (true, false, _) => interval.high,
         (_, _, None) => interval.high,
         _ => interval.low,

@@ -14,9 +14,9 @@ mod evaluate;
 mod message;
 mod select;
 
-pub use evaluate::{FloorVerdict, SuiteMetrics, judge_floor, metrics};
-pub use message::Repro;
-pub use select::{Plan, Selection};
+pub use evaluate::{FloorVerdict, SuiteMetrics, judge_bound, judge_floor, metrics};
+pub use message::{Repro, shell_word};
+pub use select::{MAX_SHARDS, Plan, Selection, Shard, ShardedSuite};
 
 use crate::cassette::{Cassettes, Recorded};
 use crate::judge::{Judgement, judge};
