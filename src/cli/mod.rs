@@ -3,6 +3,7 @@
 //! was wrong (a bad suite, a bad flag).
 
 mod compare;
+mod github;
 mod merge;
 mod progress;
 mod reports;
@@ -61,6 +62,10 @@ enum Command {
     Reject(snapshots::SnapshotArgs),
     /// Go through pending snapshots one by one: accept, reject or skip each.
     Review(snapshots::SnapshotArgs),
+    /// What the GitHub Action needs from a run: annotations, step outputs, the job summary and
+    /// the pull-request comment.
+    #[command(subcommand)]
+    Github(github::GithubCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -172,6 +177,7 @@ pub fn main() -> ExitCode {
         Command::Accept(args) => snapshots::accept(&args),
         Command::Reject(args) => snapshots::reject(&args),
         Command::Review(args) => snapshots::review(&args),
+        Command::Github(command) => github::github(&command),
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod compare;
+pub mod github;
 pub mod html;
 pub mod junit;
 pub mod markdown;
