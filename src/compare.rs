@@ -663,10 +663,13 @@ pub fn observations<'a>(
                         case.references.iter().map(String::as_str).collect();
                     Box::new(scorer.segment(output.unwrap_or_default(), &references))
                 });
-                Observation::Checked {
-                    passed: verdict == "pass",
-                    segment,
-                }
+                // `pass_rate` counts the checks, not the snapshot: a first run that failed only
+                // its snapshot passed its checks (later runs are not compared with it).
+                let passed = match run {
+                    0 => case.failed_checks.is_empty(),
+                    _ => verdict == "pass",
+                };
+                Observation::Checked { passed, segment }
             }
         }
     };
@@ -920,6 +923,31 @@ mod tests {
             });
             assert_eq!(shared[name.as_str()], alone, "{name}");
         }
+    }
+
+    #[test]
+    fn a_case_that_failed_only_its_snapshot_passed_its_checks() {
+        let mut suite = suite(2, &[], false);
+        suite.task = "generate".to_string();
+        suite.cases[0].verdict = "fail".to_string();
+        let observed = observations(&suite, &suite.cases, 1);
+        assert_eq!(
+            observed.cases[0],
+            Observation::Checked {
+                passed: true,
+                segment: None
+            }
+        );
+        suite.cases[1].verdict = "fail".to_string();
+        suite.cases[1].failed_checks = vec![crate::results::FailedCheck {
+            check: "contains".into(),
+            detail: "no".into(),
+        }];
+        let observed = observations(&suite, &suite.cases, 1);
+        assert!(matches!(
+            observed.cases[1],
+            Observation::Checked { passed: false, .. }
+        ));
     }
 
     #[test]
