@@ -1632,3 +1632,68 @@ fn expressions_evaluate_as_on_github() {
     assert_eq!(found[1].properties["file"], "a,b");
     assert_eq!(found[1].message, "two\nlines");
 }
+
+/// No expression inside a `run:` block (inputs reach the scripts through `env:` only), scripts
+/// in files under action/, and every action pinned by a commit with its version beside it.
+#[test]
+fn action_yml_keeps_expressions_out_of_scripts_and_pins_actions() {
+    let action = load_action();
+    for step in &action.steps {
+        match &step.body {
+            Body::Run(script) => {
+                assert!(
+                    !script.contains("${{"),
+                    "an expression in the run: of {}",
+                    step.name
+                );
+                assert!(
+                    script.starts_with("bash \"$GITHUB_ACTION_PATH/action/")
+                        && script.lines().count() == 1,
+                    "{} runs a script of action/: {script}",
+                    step.name
+                );
+                let file = script
+                    .trim()
+                    .trim_start_matches("bash \"$GITHUB_ACTION_PATH/")
+                    .trim_end_matches('"');
+                let text = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
+                assert!(text.contains("\nset -euo pipefail\n"), "{file}");
+            }
+            Body::Uses(..) => {}
+        }
+    }
+    let workflows = std::fs::read_dir(Path::new(ROOT).join(".github/workflows"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .chain([
+            Path::new(ROOT).join("action.yml"),
+            Path::new(ROOT).join("examples/workflows/sharded.yml"),
+        ]);
+    for file in workflows {
+        for line in std::fs::read_to_string(&file).unwrap().lines() {
+            let Some(uses) = line
+                .trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("uses: ")
+            else {
+                continue;
+            };
+            let target = uses.split_whitespace().next().unwrap();
+            if target == "./" || target.starts_with("OWNER/evalgate@") {
+                continue;
+            }
+            let (_, pin) = target.split_once('@').unwrap();
+            assert!(
+                pin.len() == 40 && pin.chars().all(|c| c.is_ascii_hexdigit()),
+                "{}: {line}",
+                file.display()
+            );
+            assert!(
+                uses.contains(" # v"),
+                "{}: the version beside {line}",
+                file.display()
+            );
+        }
+    }
+}
