@@ -105,11 +105,14 @@ from_base_commit() {
         }
     fi
     worktree="${RUNNER_TEMP:-/tmp}/evalgate-base-$(random_hex)"
-    git -C "$repo" worktree add --quiet --detach "$worktree" "$EVALGATE_BASE_SHA"
+    # Called in an `||` list, where `set -e` does not apply: every failure is checked.
+    if ! git -C "$repo" worktree add --quiet --detach "$worktree" "$EVALGATE_BASE_SHA"; then
+        echo "cannot check out the base commit $EVALGATE_BASE_SHA"
+        return 1
+    fi
     echo "::group::the base commit ${EVALGATE_BASE_SHA:0:12}, replayed from its cassettes"
     (
-        cd "$worktree"
-        cd "${INPUT_WORKING_DIRECTORY:-.}"
+        cd "$worktree/${INPUT_WORKING_DIRECTORY:-.}" || exit 2
         export EVALGATE_CASSETTE=replay
         if [[ -n ${INPUT_COMMAND:-} ]]; then
             export EVALGATE_RESULTS="$dir/results.json"
