@@ -11,6 +11,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::engine::baseline::Baseline;
 use crate::engine::{Repro, Session};
 use crate::provider::{BoxError, ModelFn, Request};
+use crate::results::RunResults;
 use crate::suite::{self, Functions, LoadOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::cell::Cell;
@@ -71,10 +72,27 @@ impl Harness {
         install_quiet_panic_hook();
         crate::snapshot::quiet_insta_output();
         let (trials, session) = self.prepare(arguments.include_ignored);
+        let started = std::time::SystemTime::now();
+        let clock = std::time::Instant::now();
         let conclusion = libtest_mimic::run(&arguments, trials);
-        if let Some(Err(problem)) = session.map(|s| s.save_cassettes()) {
+        let Some(session) = session else {
+            return conclusion.exit_code();
+        };
+        if let Err(problem) = session.save_cassettes() {
             eprintln!("error: {problem}");
             return ExitCode::FAILURE;
+        }
+        // EVALGATE_RESULTS: the results of what ran, as `evalgate run` writes them, for the
+        // reports and the GitHub Action.
+        if let Some(path) = std::env::var_os("EVALGATE_RESULTS").filter(|p| !p.is_empty()) {
+            let results = RunResults::collect(&session, &session.ran(), started, clock.elapsed());
+            if let Err(error) = results.write(std::path::Path::new(&path)) {
+                eprintln!(
+                    "error: EVALGATE_RESULTS: cannot write {}: {error}",
+                    std::path::Path::new(&path).display()
+                );
+                return ExitCode::FAILURE;
+            }
         }
         conclusion.exit_code()
     }

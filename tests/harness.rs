@@ -78,6 +78,10 @@ fn main() -> ExitCode {
             "a_baseline_adds_regression_tests",
             a_baseline_adds_regression_tests,
         ),
+        (
+            "evalgate_results_gets_what_ran",
+            evalgate_results_gets_what_ran,
+        ),
     ];
     let trials = tests
         .iter()
@@ -564,4 +568,51 @@ fn a_baseline_adds_regression_tests() -> Result<(), Failed> {
         &missing,
     )?;
     contains(&missing, "EVALGATE_BASELINE: cannot read missing.json")
+}
+
+/// EVALGATE_RESULTS: the harness writes the results of what ran, as `evalgate run` does, for
+/// the reports and the GitHub Action.
+fn evalgate_results_gets_what_ran() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("results.json");
+    let shown = path.to_str().unwrap();
+    let run = run_with(
+        &fixture_dir("basic"),
+        &["mood::", "--test-threads", "2"],
+        &[("EVALGATE_RESULTS", shown)],
+    );
+    let results = evalgate::results::RunResults::read(&path)?;
+    let mood = results.suites.iter().find(|s| s.name == "mood");
+    let Some(mood) = mood else {
+        return check(false, "results.json has the mood suite", &run);
+    };
+    let cases: Vec<(&str, &str)> = mood
+        .cases
+        .iter()
+        .map(|c| (c.id.as_str(), c.verdict.as_str()))
+        .collect();
+    check(
+        cases == [("happy", "pass"), ("sad", "pass"), ("unsure", "fail")],
+        &format!("the cases that ran, with their verdicts: {cases:?}"),
+        &run,
+    )?;
+    check(mood.floors.len() == 3, "the floors that ran", &run)?;
+    check(
+        results.suites.len() == 1,
+        "suites that did not run are left out",
+        &run,
+    )?;
+
+    // One case alone: only it.
+    let one = run_with(
+        &fixture_dir("basic"),
+        &["--exact", "mood::happy"],
+        &[("EVALGATE_RESULTS", shown)],
+    );
+    let results = evalgate::results::RunResults::read(&path)?;
+    check(
+        results.suites[0].cases.len() == 1 && results.suites[0].floors.is_empty(),
+        "only the case that ran",
+        &one,
+    )
 }

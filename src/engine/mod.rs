@@ -325,6 +325,29 @@ impl Session {
         ))
     }
 
+    /// What has run, as a plan: the cases with an outcome, and the floors and regression tests
+    /// of the suites evaluated (a floor or regression test that ran evaluated its suite). How
+    /// the harness, which leaves the choosing to libtest, reports what it ran.
+    pub fn ran(&self) -> Plan {
+        let mut plan = Plan::default();
+        for (s, run) in self.runs.iter().enumerate() {
+            for c in 0..run.suite.cases.len() {
+                if self.finished(s, c).is_some() {
+                    plan.cases.push((s, c));
+                }
+            }
+            if run.evaluation.get().is_some() {
+                plan.floors
+                    .extend((0..run.suite.floors.len()).map(|f| (s, f)));
+            }
+            if run.comparison.get().is_some() {
+                plan.regressions
+                    .extend((0..run.regression_metrics.len()).map(|r| (s, r)));
+            }
+        }
+        plan
+    }
+
     /// The verdict of one regression test: `Ok`, or the failure message libtest shows. A
     /// regression in a suite whose `fail_on` leaves out "regression" passes as a test.
     pub fn regression_test(&self, suite: usize, index: usize) -> Result<(), String> {
