@@ -12,16 +12,18 @@
 
 use crate::compare;
 use crate::diagnostic::Diagnostic;
-use crate::engine::{Shard, judge_bound, shell_word};
+use crate::engine::{
+    BrokenFloor, CaseView, LabelView, SentenceView, Shard, floor_message, judge_bound, shell_word,
+    signatures,
+};
 use crate::metrics::resample::Observations;
-use crate::metrics::translation;
 use crate::results::{
     CaseResult, ConfusionMatrix, FloorResult, RunResults, SliceResult, SuiteResults, Totals,
 };
 use crate::stats::percentile;
-use crate::suite::{Bound, Metric, Score, Task, number};
+use crate::suite::{Bound, Metric, Task};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// One shard's results and the file they came from.
@@ -375,19 +377,8 @@ fn merged_suite(base: &SuiteResults, cases: Vec<CaseResult>) -> SuiteResults {
     let figures = Figures::of(base, &counted);
     let intervals = figures.observations.intervals(base.confidence);
     let all: Vec<usize> = (0..counted.len()).collect();
-    let confusion = (figures.observations.task == Task::Classify).then(|| {
-        let matrix = figures.observations.confusion(&all);
-        ConfusionMatrix {
-            labels: matrix.labels().to_vec(),
-            predicted: matrix
-                .labels()
-                .iter()
-                .cloned()
-                .chain(["<invalid>".to_string()])
-                .collect(),
-            counts: matrix.rows(),
-        }
-    });
+    let confusion = (figures.observations.task == Task::Classify)
+        .then(|| ConfusionMatrix::of(&figures.observations.confusion(&all)));
     let gating = base.fail_on.iter().any(|kind| kind == "floor");
     let lower_bound = base.floor_mode == "lower_bound";
     let floors = plan
@@ -412,7 +403,7 @@ fn merged_suite(base: &SuiteResults, cases: Vec<CaseResult>) -> SuiteResults {
                 gating,
                 line: floor.line,
                 message: (!verdict.passed).then(|| {
-                    floor_message(
+                    broken_floor_message(
                         base,
                         floor,
                         &bound,
@@ -497,29 +488,10 @@ impl Figures {
             .filter(|case| !case.references.is_empty())
             .map(|case| case.references.iter().map(String::as_str).collect())
             .collect();
-        let mut signatures = BTreeMap::new();
-        if observations.task == Task::Translate && !answered_cases.is_empty() {
-            signatures.insert("bleu".to_string(), translation::bleu_signature(&references));
-            signatures.insert(
-                "chrf".to_string(),
-                translation::chrf_signature(&references, 0),
-            );
-            signatures.insert(
-                "chrf_pp".to_string(),
-                translation::chrf_signature(&references, 2),
-            );
-            signatures.insert("ter".to_string(), translation::ter_signature(&references));
-        }
-        if !references.is_empty() {
-            signatures.insert(
-                "sentence_bleu".to_string(),
-                translation::sentence_bleu_signature(&references),
-            );
-            signatures.insert(
-                "sentence_chrf".to_string(),
-                translation::chrf_signature(&references, 0),
-            );
-        }
+        let signatures = signatures(
+            observations.task == Task::Translate && !answered_cases.is_empty(),
+            &references,
+        );
         Figures {
             values,
             signatures,
@@ -587,13 +559,9 @@ fn count(totals: &mut Totals, verdict: &str, gating: bool) {
     }
 }
 
-/// How many offending cases a floor message lists, as the engine's.
-const SHOWN_OFFENDERS: usize = 10;
-
-/// A broken floor's message, as the engine writes it: the metric, its value (and interval with
-/// `floor_mode = "lower_bound"`), the bound, the cases counted, the cases that pulled it down,
-/// where the floor is declared and the command that judges it again.
-fn floor_message(
+/// A broken floor's message, as the engine writes it ([`floor_message`]), from the merged
+/// results.
+fn broken_floor_message(
     suite: &SuiteResults,
     floor: &crate::results::FloorDefinition,
     bound: &Bound,
@@ -602,248 +570,70 @@ fn floor_message(
     figures: &Figures,
     counted: &[&CaseResult],
 ) -> String {
-    let task = figures.observations.task;
-    let mut message = String::new();
-    match (value, judged, interval) {
-        (Some(value), Some(judged), Some(interval)) if judged != value => {
-            let _ = writeln!(
-                message,
-                "{} = {}, {}% interval [{}, {}], whose {} end {} breaks its floor {} \
-                 (floor_mode = \"lower_bound\")",
-                floor.metric,
-                bound.show_value(value),
-                number(suite.confidence * 100.0),
-                number(interval.low),
-                number(interval.high),
-                if judged == interval.low {
-                    "low"
-                } else {
-                    "high"
-                },
-                bound.show_value(judged),
-                bound.describe()
-            );
-        }
-        (Some(value), _, _) => {
-            let _ = writeln!(
-                message,
-                "{} = {}, which breaks its floor {}",
-                floor.metric,
-                bound.show_value(value),
-                bound.describe()
-            );
-        }
-        (None, _, _) => {
-            let why = if floor.metric == "tokens_total" {
-                "the model's provider reports no token usage".to_string()
-            } else if figures.answered == 0 {
-                format!(
-                    "no counted case produced an output ({} counted)",
-                    counted.len()
-                )
-            } else {
-                "the metric is not defined for these results".to_string()
-            };
-            let _ = writeln!(message, "{} has no value: {why}", floor.metric);
-        }
-    }
-    let _ = writeln!(
-        message,
-        "counted {} cases ({} answered, {} errored)",
-        counted.len(),
-        figures.answered,
-        counted.len() - figures.answered
-    );
-    let labels = &figures.observations.labels;
-    let metric = Metric::parse(
-        &floor.metric,
-        task,
-        labels,
-        figures.observations.positive_label,
-    );
-    let (title, offenders) = offenders(metric, figures, counted);
-    if !offenders.is_empty() {
-        let shown = offenders.len().min(SHOWN_OFFENDERS);
-        let more = if offenders.len() > shown {
-            format!(", the first {shown}")
-        } else {
-            String::new()
-        };
-        let _ = writeln!(message, "{} {title}{more}:", offenders.len());
-        for line in &offenders[..shown] {
-            let _ = writeln!(message, "  {line}");
-        }
-    }
-    let _ = writeln!(message, "{:<10}{}:{}", "floor:", suite.file, floor.line);
-    let _ = write!(
-        message,
-        "rerun:    evalgate run {} --exact --filter {}",
-        shell_word(&suite.file),
-        shell_word(&floor.test)
-    );
-    message
-}
-
-/// The cases that pull a metric down, as lines for a floor message, from their results.
-fn offenders(
-    metric: Option<Metric>,
-    figures: &Figures,
-    counted: &[&CaseResult],
-) -> (String, Vec<String>) {
-    let Some(metric) = metric else {
-        return (String::new(), Vec::new());
-    };
-    match metric {
-        Metric::ErrorRate => {
-            let lines = counted
-                .iter()
-                .filter_map(|case| Some((case, case.error.as_deref()?)))
-                .map(|(case, error)| format!("{}  {}", case.test, first_line(error)))
-                .collect();
-            ("cases errored".to_string(), lines)
-        }
-        Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMax | Metric::TokensTotal => {
-            let mut slowest: Vec<&&CaseResult> = counted.iter().collect();
-            slowest.sort_by(|a, b| {
-                let latency = |case: &CaseResult| case.latency_ms.unwrap_or_default();
-                latency(b).total_cmp(&latency(a))
-            });
-            let lines = slowest
-                .iter()
-                .map(|case| {
-                    format!(
-                        "{}  {} ms",
-                        case.test,
-                        number(case.latency_ms.unwrap_or_default())
-                    )
-                })
-                .collect();
-            ("cases by latency, slowest first".to_string(), lines)
-        }
-        Metric::PassRate => {
-            let lines = counted
-                .iter()
-                .filter(|case| first_answered(case))
-                .filter_map(|case| {
-                    let failed = case.failed_checks.first()?;
-                    Some(format!(
-                        "{}  {}: {}",
-                        case.test,
-                        failed.check,
-                        first_line(&failed.detail)
-                    ))
-                })
-                .collect();
-            ("cases failed their checks".to_string(), lines)
-        }
-        Metric::Bleu | Metric::Chrf | Metric::ChrfPlusPlus | Metric::Ter => {
-            let (score_name, worst_first): (&str, fn(&f64, &f64) -> std::cmp::Ordering) =
-                match metric {
-                    Metric::Bleu => ("BLEU", |a, b| a.total_cmp(b)),
-                    Metric::Chrf => ("chrF", |a, b| a.total_cmp(b)),
-                    Metric::ChrfPlusPlus => ("chrF++", |a, b| a.total_cmp(b)),
-                    _ => ("TER", |a, b| b.total_cmp(a)),
-                };
-            let mut scored: Vec<(&str, f64, &str)> = counted
-                .iter()
-                .filter(|case| first_answered(case))
-                .filter_map(|case| {
-                    let similarity = case.similarity.as_ref()?;
-                    let output = case.output.as_deref()?;
-                    let references: Vec<&str> =
-                        case.references.iter().map(String::as_str).collect();
-                    let score = match metric {
-                        Metric::Bleu => similarity.bleu,
-                        Metric::Chrf => similarity.chrf,
-                        Metric::ChrfPlusPlus => translation::sentence_chrf(output, &references, 2),
-                        _ => translation::sentence_ter(output, &references).score,
-                    };
-                    Some((case.test.as_str(), score, output))
-                })
-                .collect();
-            scored.sort_by(|a, b| worst_first(&a.1, &b.1));
-            let lines = scored
-                .iter()
-                .map(|(test, score, output)| {
-                    format!(
-                        "{test}  {score_name} {}  {}",
-                        number(*score),
-                        quoted_short(output)
-                    )
-                })
-                .collect();
-            let order = if metric == Metric::Ter {
-                "highest"
-            } else {
-                "lowest"
-            };
-            (
-                format!("cases by sentence {score_name}, {order} first"),
-                lines,
-            )
-        }
-        Metric::Support { .. } => (String::new(), Vec::new()),
-        _ => {
-            let labels = &figures.observations.labels;
-            let (label, score) = match metric {
-                Metric::PerLabel { score, label } => (Some(label), Some(score)),
-                Metric::Binary(score) => (figures.observations.positive_label, Some(score)),
-                _ => (None, None),
-            };
-            let index = |name: &str| labels.iter().position(|l| l == name);
-            let offends = |expected: usize, predicted: Option<usize>| match (label, score) {
-                (Some(l), Some(Score::Recall)) => expected == l,
-                (Some(l), Some(Score::Precision)) => predicted == Some(l),
-                (Some(l), _) => expected == l || predicted == Some(l),
-                (None, _) => true,
-            };
-            let lines = counted
-                .iter()
-                .filter(|case| first_answered(case))
-                .filter_map(|case| {
-                    let expected = index(case.expected.as_deref()?)?;
-                    let predicted_name = case.predicted.as_deref()?;
-                    let predicted = index(predicted_name);
-                    (predicted != Some(expected) && offends(expected, predicted)).then(|| {
-                        format!(
-                            "{}  expected {}, predicted {}  {}",
-                            case.test,
-                            labels[expected],
-                            predicted_name,
-                            quoted_short(&case.input)
-                        )
-                    })
-                })
-                .collect();
-            let title = match (label, score) {
-                (Some(l), Some(Score::Recall)) => {
-                    format!("`{}` cases were predicted otherwise", labels[l])
-                }
-                (Some(l), Some(Score::Precision)) => {
-                    format!("cases predicted `{}` expected otherwise", labels[l])
-                }
-                (Some(l), _) => format!("cases misclassified to or from `{}`", labels[l]),
-                _ => "cases misclassified".to_string(),
-            };
-            (title, lines)
-        }
-    }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
-}
-
-/// A short quote of a text, as floor messages show inputs and outputs: its first 60 characters.
-fn quoted_short(text: &str) -> String {
-    const LIMIT: usize = 60;
-    let count = text.chars().count();
-    if count <= LIMIT {
-        return format!("{text:?}");
-    }
-    let kept: String = text.chars().take(LIMIT).collect();
-    format!(
-        "{:?}",
-        format!("{kept}… ({} more characters)", count - LIMIT)
+    let observations = &figures.observations;
+    let labels = &observations.labels;
+    let cases: Vec<CaseView> = counted.iter().map(|case| case_view(labels, case)).collect();
+    floor_message(
+        &BrokenFloor {
+            name: &floor.metric,
+            metric: Metric::parse(
+                &floor.metric,
+                observations.task,
+                labels,
+                observations.positive_label,
+            ),
+            bound,
+            value,
+            judged,
+            interval,
+            confidence: suite.confidence,
+            cases: counted.len(),
+            answered: figures.answered,
+            labels,
+            positive_label: observations.positive_label,
+            file: &suite.file,
+            line: floor.line,
+            rerun: format!(
+                "evalgate run {} --exact --filter {}",
+                shell_word(&suite.file),
+                shell_word(&floor.test)
+            ),
+        },
+        &cases,
     )
+}
+
+/// What a floor message reads of a case's results: what its first run answered, as the
+/// engine reads it from the case's outcome.
+fn case_view<'a>(labels: &[String], case: &'a CaseResult) -> CaseView<'a> {
+    let answered = first_answered(case);
+    let index = |name: &str| labels.iter().position(|l| l == name);
+    CaseView {
+        test: Cow::Borrowed(&case.test),
+        input: &case.input,
+        error: case.error.as_deref(),
+        latency_ms: case.latency_ms.unwrap_or_default(),
+        failed_check: case
+            .failed_checks
+            .first()
+            .filter(|_| answered)
+            .map(|failed| (failed.check.as_str(), failed.detail.as_str())),
+        sentence: match (&case.similarity, &case.output) {
+            (Some(similarity), Some(output)) if answered => Some(SentenceView {
+                bleu: similarity.bleu,
+                chrf: similarity.chrf,
+                output,
+                references: &case.references,
+            }),
+            _ => None,
+        },
+        label: match (case.expected.as_deref().and_then(index), &case.predicted) {
+            (Some(expected), Some(predicted)) if answered => Some(LabelView {
+                expected,
+                predicted: index(predicted),
+                predicted_name: predicted,
+            }),
+            _ => None,
+        },
+    }
 }

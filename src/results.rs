@@ -193,6 +193,22 @@ pub struct ConfusionMatrix {
     pub counts: Vec<Vec<u64>>,
 }
 
+impl ConfusionMatrix {
+    /// A suite's confusion matrix as results.json holds it.
+    pub fn of(matrix: &crate::metrics::Confusion) -> ConfusionMatrix {
+        ConfusionMatrix {
+            labels: matrix.labels().to_vec(),
+            predicted: matrix
+                .labels()
+                .iter()
+                .cloned()
+                .chain(["<invalid>".to_string()])
+                .collect(),
+            counts: matrix.rows(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FloorResult {
     pub test: String,
@@ -393,7 +409,7 @@ impl RunResults {
                 Some(evaluation) => evaluation.metrics.clone(),
                 None => crate::engine::metrics(suite, &counted),
             };
-            let confusion = metrics.confusion.clone();
+            let confusion = metrics.confusion.as_ref().map(ConfusionMatrix::of);
             let slices = slices(suite, &counted);
             let mut floors = Vec::new();
             for f in floor_indices {
@@ -493,16 +509,7 @@ impl RunResults {
                 metrics: metrics.values,
                 signatures: metrics.signatures,
                 slices,
-                confusion_matrix: confusion.map(|matrix| ConfusionMatrix {
-                    labels: matrix.labels().to_vec(),
-                    predicted: matrix
-                        .labels()
-                        .iter()
-                        .cloned()
-                        .chain(["<invalid>".to_string()])
-                        .collect(),
-                    counts: matrix.rows(),
-                }),
+                confusion_matrix: confusion,
                 floors,
                 regressions,
                 shard_plan: sharded.map(|sharded| ShardPlan {

@@ -1,12 +1,12 @@
 //! `evalgate merge SHARD.json... -o results.json`: the results of a run's shards as one run's,
 //! floors judged on every shard's cases, written and reported as `evalgate run` does.
 
-use super::{bad_input, emit, reports};
+use super::{bad_input, check_outputs, exit_code, publish, reports};
 use crate::diagnostic::Diagnostic;
 use crate::engine::Shard;
 use crate::merge::ShardResults;
-use crate::report::style::{ColorChoice, Style};
-use crate::results::{RunResults, check_writable};
+use crate::report::style::ColorChoice;
+use crate::results::RunResults;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,42 +59,22 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
             return bad_input(&[problem]);
         }
     }
-    if let Err(error) = check_writable(&out) {
-        return bad_input(&[Diagnostic::new(format!(
-            "cannot write results to {}: {error}",
-            out.display()
-        ))
-        .hint("choose another place with --out PATH")]);
-    }
-    if let Err(problem) = args.reports.check(Some(("--out", &out))) {
-        return bad_input(&[problem]);
+    if let Err(code) = check_outputs(&out, &args.reports) {
+        return code;
     }
     let results = match crate::merge::merge(shards) {
         Ok(results) => results,
         Err(problems) => return bad_input(&problems),
     };
-    if let Err(error) = results.write(&out) {
-        eprintln!("error: cannot write results to {}: {error}", out.display());
-        return ExitCode::from(2);
-    }
-    emit(&crate::report::terminal::render(
-        &results,
-        Style::for_stdout(args.color),
-    ));
-    emit(&format!(
+    let note = format!(
         "merged {} shards; results: {}\n",
         args.shards.len(),
         out.display()
-    ));
-    match args.reports.write(&results) {
-        Ok(written) => emit(&written),
-        Err(problem) => return bad_input(&[problem]),
+    );
+    if let Err(code) = publish(&results, &out, args.color, &note, &args.reports) {
+        return code;
     }
-    if results.failed() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    exit_code(&results)
 }
 
 /// Whether two paths name one file that exists.

@@ -20,7 +20,7 @@ use crate::suite::{self, Functions, LoadOptions, Suite};
 use clap::{Args, Parser, Subcommand};
 use progress::Progress;
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
@@ -342,15 +342,8 @@ fn run(mut args: RunArgs) -> ExitCode {
         }
         None => session,
     };
-    if let Err(error) = crate::results::check_writable(&out) {
-        return bad_input(&[Diagnostic::new(format!(
-            "cannot write results to {}: {error}",
-            out.display()
-        ))
-        .hint("choose another place with --out PATH")]);
-    }
-    if let Err(problem) = args.reports.check(Some(("--out", &out))) {
-        return bad_input(&[problem]);
+    if let Err(code) = check_outputs(&out, &args.reports) {
+        return code;
     }
     let started = SystemTime::now();
     let clock = Instant::now();
@@ -373,29 +366,65 @@ fn run(mut args: RunArgs) -> ExitCode {
     if let Some(previous) = previous {
         results = results.merged_over(previous);
     }
-    // The results first: a reader that closes the terminal output early loses nothing.
-    if let Err(error) = results.write(&out) {
-        eprintln!("error: cannot write results to {}: {error}", out.display());
-        return ExitCode::from(2);
-    }
-    emit(&crate::report::terminal::render(
-        &results,
-        Style::for_stdout(args.color),
-    ));
-    if let Some(shard) = plan.shard {
-        emit(&merge::shard_note(shard, &results));
-    }
-    emit(&format!("results: {}\n", out.display()));
-    match args.reports.write(&results) {
-        Ok(written) => emit(&written),
-        // The paths were checked before the run; the results and the summary stand.
-        Err(problem) => return bad_input(&[problem]),
+    let mut note = plan
+        .shard
+        .map_or(String::new(), |shard| merge::shard_note(shard, &results));
+    note.push_str(&format!("results: {}\n", out.display()));
+    if let Err(code) = publish(&results, &out, args.color, &note, &args.reports) {
+        return code;
     }
     if let Err(problem) = saved {
         // The answers are in the results; only their recording is lost.
         eprintln!("error: {problem}");
         return ExitCode::from(1);
     }
+    exit_code(&results)
+}
+
+/// Whether results.json can be written to `out` and the reports where they are asked for,
+/// before anything runs; the problem's exit code (2) when not.
+fn check_outputs(out: &Path, reports: &reports::ReportPaths) -> Result<(), ExitCode> {
+    if let Err(error) = crate::results::check_writable(out) {
+        return Err(bad_input(&[Diagnostic::new(format!(
+            "cannot write results to {}: {error}",
+            out.display()
+        ))
+        .hint("choose another place with --out PATH")]));
+    }
+    reports
+        .check(Some(("--out", out)))
+        .map_err(|problem| bad_input(&[problem]))
+}
+
+/// Writes a run's results to `out`, prints its summary and `note` (which names `out`), then
+/// writes the reports; the exit code (2) of what could not be written.
+fn publish(
+    results: &RunResults,
+    out: &Path,
+    color: ColorChoice,
+    note: &str,
+    reports: &reports::ReportPaths,
+) -> Result<(), ExitCode> {
+    // The results first: a reader that closes the terminal output early loses nothing.
+    if let Err(error) = results.write(out) {
+        eprintln!("error: cannot write results to {}: {error}", out.display());
+        return Err(ExitCode::from(2));
+    }
+    emit(&crate::report::terminal::render(
+        results,
+        Style::for_stdout(color),
+    ));
+    emit(note);
+    // The paths were checked before the run; the results and the summary stand.
+    let written = reports
+        .write(results)
+        .map_err(|problem| bad_input(&[problem]))?;
+    emit(&written);
+    Ok(())
+}
+
+/// 1 when a gating test of the run failed or errored, else 0.
+fn exit_code(results: &RunResults) -> ExitCode {
     if results.failed() {
         ExitCode::from(1)
     } else {

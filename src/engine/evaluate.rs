@@ -101,7 +101,6 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
     let all: Vec<usize> = (0..outcomes.len()).collect();
     let mut values = observations.metrics(&all);
     let answered = outcomes.iter().filter(|(_, o)| o.result.is_ok()).count();
-    let mut signatures = BTreeMap::new();
     if !outcomes.is_empty() {
         let mut latencies: Vec<f64> = outcomes
             .iter()
@@ -127,21 +126,7 @@ pub fn metrics(suite: &Suite, outcomes: &[(usize, &CaseOutcome)]) -> SuiteMetric
         .filter(|references| !references.is_empty())
         .map(|references| references.iter().map(String::as_str).collect())
         .collect();
-    if suite.task == Task::Translate && answered > 0 {
-        signatures.insert("bleu".to_string(), translation::bleu_signature(&references));
-        signatures.insert(
-            "chrf".to_string(),
-            translation::chrf_signature(&references, 0),
-        );
-        signatures.insert(
-            "chrf_pp".to_string(),
-            translation::chrf_signature(&references, 2),
-        );
-        signatures.insert("ter".to_string(), translation::ter_signature(&references));
-    }
-    if !references.is_empty() {
-        signatures.extend(sentence_signatures(&references));
-    }
+    let signatures = signatures(suite.task == Task::Translate && answered > 0, &references);
     let confusion = (suite.task == Task::Classify).then(|| observations.confusion(&all));
     SuiteMetrics {
         cases: outcomes.len(),
@@ -212,16 +197,33 @@ fn observation(
     }
 }
 
-/// The signatures of the sentence scores behind `min_bleu` and `min_chrf` (results' `similarity`).
-fn sentence_signatures(references: &[Vec<&str>]) -> [(String, String); 2] {
-    [
-        (
+/// sacreBLEU's signatures, by metric name, over the references of the answered cases: the
+/// corpus metrics' when `corpus` (a translate suite with an answered case), and those of the
+/// sentence scores behind `min_bleu` and `min_chrf` (results' `similarity`) when an answered
+/// case has references.
+pub fn signatures(corpus: bool, references: &[Vec<&str>]) -> BTreeMap<String, String> {
+    let mut signatures = BTreeMap::new();
+    if corpus {
+        signatures.insert("bleu".to_string(), translation::bleu_signature(references));
+        signatures.insert(
+            "chrf".to_string(),
+            translation::chrf_signature(references, 0),
+        );
+        signatures.insert(
+            "chrf_pp".to_string(),
+            translation::chrf_signature(references, 2),
+        );
+        signatures.insert("ter".to_string(), translation::ter_signature(references));
+    }
+    if !references.is_empty() {
+        signatures.insert(
             "sentence_bleu".to_string(),
             translation::sentence_bleu_signature(references),
-        ),
-        (
+        );
+        signatures.insert(
             "sentence_chrf".to_string(),
             translation::chrf_signature(references, 0),
-        ),
-    ]
+        );
+    }
+    signatures
 }

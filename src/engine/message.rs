@@ -7,9 +7,11 @@
 
 use super::{Answer, CaseOutcome, Evaluation, Verdict};
 use crate::judge::{Judgement, Similarity};
+use crate::metrics::resample::Interval;
 use crate::metrics::translation;
 use crate::snapshot::SnapshotCheck;
-use crate::suite::{Case, Metric, Score, SourceLine, Suite, number};
+use crate::suite::{Bound, Case, Metric, Score, Suite, number};
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// How many offending cases a floor message lists.
@@ -169,7 +171,13 @@ pub fn case_failure(suite: &Suite, index: usize, outcome: &CaseOutcome, repro: &
     {
         let _ = writeln!(text, "record:   EVALGATE_CASSETTE=record {rerun}");
     }
-    footer(text, "case", &case.source, &rerun)
+    footer(
+        text,
+        "case",
+        &case.source.file.display(),
+        case.source.line,
+        &rerun,
+    )
 }
 
 /// The output against the closest of the case's references, with an inline diff and the
@@ -257,16 +265,78 @@ fn snapshot_failure(text: &mut String, snapshot: &SnapshotCheck, repro: &Repro) 
 }
 
 /// Where the failing case or floor is declared and how to re-run it: every message ends so.
-fn footer(mut text: String, what: &str, source: &SourceLine, rerun: &str) -> String {
-    let _ = writeln!(
-        text,
-        "{:<10}{}:{}",
-        format!("{what}:"),
-        source.file.display(),
-        source.line
-    );
+fn footer(
+    mut text: String,
+    what: &str,
+    file: &dyn std::fmt::Display,
+    line: usize,
+    rerun: &str,
+) -> String {
+    let _ = writeln!(text, "{:<10}{file}:{line}", format!("{what}:"));
     let _ = write!(text, "rerun:    {rerun}");
     text
+}
+
+/// What a broken floor's message says besides its cases: the metric, its figures, where the
+/// floor is declared and the command that judges it again. The engine fills it from a suite's
+/// metrics, `evalgate merge` from merged results; [`floor_message`] writes the same message
+/// from either.
+pub struct BrokenFloor<'a> {
+    /// The metric's name, as in `[floors]`.
+    pub name: &'a str,
+    /// The metric, when the name parses.
+    pub metric: Option<Metric>,
+    pub bound: &'a Bound,
+    pub value: Option<f64>,
+    pub judged: Option<f64>,
+    /// The metric's interval, when the floor was judged on it (`floor_mode = "lower_bound"`).
+    pub interval: Option<&'a Interval>,
+    /// The level of the interval, e.g. 0.95.
+    pub confidence: f64,
+    /// Cases counted, and of those, the cases whose model call produced an output.
+    pub cases: usize,
+    pub answered: usize,
+    /// The suite's labels and positive label (classify), to name misclassified cases.
+    pub labels: &'a [String],
+    pub positive_label: Option<usize>,
+    /// The suite file that declares the floor, and the floor's line in it.
+    pub file: &'a dyn std::fmt::Display,
+    pub line: usize,
+    pub rerun: String,
+}
+
+/// What a floor message reads of one counted case to list it among the cases that pulled the
+/// metric down: from a case's outcome (the engine) or its results (`evalgate merge`).
+pub struct CaseView<'a> {
+    pub test: Cow<'a, str>,
+    pub input: &'a str,
+    /// Why the (first) model call failed.
+    pub error: Option<&'a str>,
+    /// The (first) model call's latency.
+    pub latency_ms: f64,
+    /// The first check that failed, `(check, detail)`, when the first run answered.
+    pub failed_check: Option<(&'a str, &'a str)>,
+    /// The output's sentence scores, when the first run answered and was scored against
+    /// references.
+    pub sentence: Option<SentenceView<'a>>,
+    /// The labels, when the first run of a classify case answered.
+    pub label: Option<LabelView<'a>>,
+}
+
+pub struct SentenceView<'a> {
+    pub bleu: f64,
+    pub chrf: f64,
+    pub output: &'a str,
+    pub references: &'a [String],
+}
+
+pub struct LabelView<'a> {
+    /// The expected label's index.
+    pub expected: usize,
+    /// The predicted label's index; `None` when the output names no label.
+    pub predicted: Option<usize>,
+    /// The predicted label as the message shows it (`<invalid>` for none).
+    pub predicted_name: &'a str,
 }
 
 pub fn floor_failure(
@@ -279,19 +349,93 @@ pub fn floor_failure(
     let floor = &suite.floors[index];
     let verdict = &evaluation.floors[index];
     let metrics = &evaluation.metrics;
+    // The interval only when the floor was judged on it (computing it is a bootstrap).
+    let interval = (verdict.judged != verdict.value)
+        .then(|| metrics.intervals().get(&floor.name))
+        .flatten();
+    let cases: Vec<CaseView> = outcomes
+        .iter()
+        .map(|(case, outcome)| case_view(suite, *case, outcome))
+        .collect();
+    floor_message(
+        &BrokenFloor {
+            name: &floor.name,
+            metric: Some(floor.metric),
+            bound: &floor.bound,
+            value: verdict.value,
+            judged: verdict.judged,
+            interval,
+            confidence: metrics.confidence,
+            cases: metrics.cases,
+            answered: metrics.answered,
+            labels: &suite.labels,
+            positive_label: suite.positive_label,
+            file: &floor.source.file.display(),
+            line: floor.source.line,
+            rerun: repro.command(suite, &suite.floor_test_name(index), false),
+        },
+        &cases,
+    )
+}
+
+/// What a floor message reads of case `index`'s outcome.
+fn case_view<'a>(suite: &'a Suite, index: usize, outcome: &'a CaseOutcome) -> CaseView<'a> {
+    let case = &suite.cases[index];
+    let answer = outcome.answer();
+    let judgement = answer.map(|a| &a.judgement);
+    CaseView {
+        test: Cow::Owned(suite.case_test_name(index)),
+        input: &case.input,
+        error: outcome.result.as_ref().err().map(|e| e.message.as_str()),
+        latency_ms: outcome.latency.as_secs_f64() * 1000.0,
+        failed_check: match judgement {
+            Some(Judgement::Checks { failed, .. }) if !failed.is_empty() => {
+                Some((&failed[0].check, &failed[0].detail))
+            }
+            _ => None,
+        },
+        sentence: match (answer, judgement) {
+            (
+                Some(answer),
+                Some(Judgement::Checks {
+                    similarity: Some(similarity),
+                    ..
+                }),
+            ) => Some(SentenceView {
+                bleu: similarity.bleu,
+                chrf: similarity.chrf,
+                output: answer.output(),
+                references: &case.references,
+            }),
+            _ => None,
+        },
+        label: match (case.expected, judgement) {
+            (Some(expected), Some(Judgement::Label(predicted))) => Some(LabelView {
+                expected,
+                predicted: *predicted,
+                predicted_name: predicted.map_or("<invalid>", |p| suite.labels[p].as_str()),
+            }),
+            _ => None,
+        },
+    }
+}
+
+/// A broken floor's message: the metric, its value (and interval with `floor_mode =
+/// "lower_bound"`), the bound, the cases counted, the cases that pulled it down, where the
+/// floor is declared and the command that judges it again.
+pub fn floor_message(floor: &BrokenFloor, cases: &[CaseView]) -> String {
     let mut text = String::new();
-    match (verdict.value, verdict.judged) {
-        (Some(value), Some(judged)) if judged != value => {
-            let interval = &metrics.intervals()[&floor.name];
+    match (floor.value, floor.judged, floor.interval) {
+        (Some(value), Some(judged), Some(interval)) if judged != value => {
             let _ = writeln!(
                 text,
                 "{} = {}, {}% interval [{}, {}], whose {} end {} breaks its floor {} \
                  (floor_mode = \"lower_bound\")",
                 floor.name,
                 floor.bound.show_value(value),
-                crate::suite::number(metrics.confidence * 100.0),
-                crate::suite::number(interval.low),
-                crate::suite::number(interval.high),
+                number(floor.confidence * 100.0),
+                number(interval.low),
+                number(interval.high),
                 if judged == interval.low {
                     "low"
                 } else {
@@ -301,7 +445,7 @@ pub fn floor_failure(
                 floor.bound.describe()
             );
         }
-        (Some(value), _) => {
+        (Some(value), _, _) => {
             let _ = writeln!(
                 text,
                 "{} = {}, which breaks its floor {}",
@@ -310,13 +454,13 @@ pub fn floor_failure(
                 floor.bound.describe()
             );
         }
-        (None, _) => {
-            let why = if floor.metric == Metric::TokensTotal {
+        (None, _, _) => {
+            let why = if floor.metric == Some(Metric::TokensTotal) {
                 "the model's provider reports no token usage".to_string()
-            } else if metrics.answered == 0 {
+            } else if floor.answered == 0 {
                 format!(
                     "no counted case produced an output ({} counted)",
-                    metrics.cases
+                    floor.cases
                 )
             } else {
                 "the metric is not defined for these results".to_string()
@@ -324,13 +468,16 @@ pub fn floor_failure(
             let _ = writeln!(text, "{} has no value: {why}", floor.name);
         }
     }
-    let errored = metrics.cases - metrics.answered;
+    let errored = floor.cases - floor.answered;
     let _ = writeln!(
         text,
         "counted {} cases ({} answered, {} errored)",
-        metrics.cases, metrics.answered, errored
+        floor.cases, floor.answered, errored
     );
-    let (title, offenders) = offenders(suite, floor.metric, outcomes);
+    let (title, offenders) = match floor.metric {
+        Some(metric) => offenders(floor, metric, cases),
+        None => (String::new(), Vec::new()),
+    };
     if !offenders.is_empty() {
         let shown = offenders.len().min(SHOWN_OFFENDERS);
         let more = if offenders.len() > shown {
@@ -343,52 +490,35 @@ pub fn floor_failure(
             let _ = writeln!(text, "  {line}");
         }
     }
-    let rerun = repro.command(suite, &suite.floor_test_name(index), false);
-    footer(text, "floor", &floor.source, &rerun)
+    footer(text, "floor", floor.file, floor.line, &floor.rerun)
 }
 
 /// The cases that pull a metric down, as lines for a floor message.
-fn offenders(
-    suite: &Suite,
-    metric: Metric,
-    outcomes: &[(usize, &CaseOutcome)],
-) -> (String, Vec<String>) {
-    let name = |case: usize| suite.case_test_name(case);
+fn offenders(floor: &BrokenFloor, metric: Metric, cases: &[CaseView]) -> (String, Vec<String>) {
     match metric {
         Metric::ErrorRate => {
-            let lines = outcomes
+            let lines = cases
                 .iter()
-                .filter_map(|(case, o)| o.result.as_ref().err().map(|e| (case, e)))
-                .map(|(case, error)| format!("{}  {}", name(*case), first_line(&error.message)))
+                .filter_map(|case| Some((case, case.error?)))
+                .map(|(case, error)| format!("{}  {}", case.test, first_line(error)))
                 .collect();
             ("cases errored".to_string(), lines)
         }
         Metric::LatencyP50 | Metric::LatencyP95 | Metric::LatencyMax | Metric::TokensTotal => {
-            let mut slowest: Vec<_> = outcomes.to_vec();
-            slowest.sort_by_key(|(_, o)| std::cmp::Reverse(o.latency));
+            let mut slowest: Vec<&CaseView> = cases.iter().collect();
+            slowest.sort_by(|a, b| b.latency_ms.total_cmp(&a.latency_ms));
             let lines = slowest
                 .iter()
-                .map(|(case, o)| {
-                    format!(
-                        "{}  {} ms",
-                        name(*case),
-                        number(o.latency.as_secs_f64() * 1000.0)
-                    )
-                })
+                .map(|case| format!("{}  {} ms", case.test, number(case.latency_ms)))
                 .collect();
             ("cases by latency, slowest first".to_string(), lines)
         }
         Metric::PassRate => {
-            let lines = outcomes
+            let lines = cases
                 .iter()
-                .filter_map(|(case, o)| match o.answer().map(|a| &a.judgement) {
-                    Some(Judgement::Checks { failed, .. }) if !failed.is_empty() => Some(format!(
-                        "{}  {}: {}",
-                        name(*case),
-                        failed[0].check,
-                        first_line(&failed[0].detail)
-                    )),
-                    _ => None,
+                .filter_map(|case| {
+                    let (check, detail) = case.failed_check?;
+                    Some(format!("{}  {check}: {}", case.test, first_line(detail)))
                 })
                 .collect();
             ("cases failed their checks".to_string(), lines)
@@ -403,41 +533,28 @@ fn offenders(
                     Metric::ChrfPlusPlus => ("chrF++", |a, b| a.total_cmp(b)),
                     _ => ("TER", |a, b| b.total_cmp(a)),
                 };
-            let sentence_score = |case: usize, output: &str, similarity: &Similarity| {
-                let references: Vec<&str> = suite.cases[case]
-                    .references
-                    .iter()
-                    .map(String::as_str)
-                    .collect();
-                match metric {
-                    Metric::Bleu => similarity.bleu,
-                    Metric::Chrf => similarity.chrf,
-                    Metric::ChrfPlusPlus => translation::sentence_chrf(output, &references, 2),
-                    _ => translation::sentence_ter(output, &references).score,
-                }
-            };
-            let mut scored: Vec<(usize, f64, &str)> = outcomes
+            let mut scored: Vec<(&str, f64, &str)> = cases
                 .iter()
-                .filter_map(|(case, o)| {
-                    let answer = o.answer()?;
-                    let Judgement::Checks {
-                        similarity: Some(similarity),
-                        ..
-                    } = &answer.judgement
-                    else {
-                        return None;
+                .filter_map(|case| {
+                    let sentence = case.sentence.as_ref()?;
+                    let output = sentence.output;
+                    let references: Vec<&str> =
+                        sentence.references.iter().map(String::as_str).collect();
+                    let score = match metric {
+                        Metric::Bleu => sentence.bleu,
+                        Metric::Chrf => sentence.chrf,
+                        Metric::ChrfPlusPlus => translation::sentence_chrf(output, &references, 2),
+                        _ => translation::sentence_ter(output, &references).score,
                     };
-                    let score = sentence_score(*case, answer.output(), similarity);
-                    Some((*case, score, answer.output()))
+                    Some((&*case.test, score, output))
                 })
                 .collect();
             scored.sort_by(|a, b| worst_first(&a.1, &b.1));
             let lines = scored
                 .iter()
-                .map(|(case, score, output)| {
+                .map(|(test, score, output)| {
                     format!(
-                        "{}  {score_name} {}  {}",
-                        name(*case),
+                        "{test}  {score_name} {}  {}",
                         number(*score),
                         quoted_short(output)
                     )
@@ -455,9 +572,10 @@ fn offenders(
         }
         Metric::Support { .. } => (String::new(), Vec::new()),
         _ => {
+            let labels = floor.labels;
             let (label, score) = match metric {
                 Metric::PerLabel { score, label } => (Some(label), Some(score)),
-                Metric::Binary(score) => (suite.positive_label, Some(score)),
+                Metric::Binary(score) => (floor.positive_label, Some(score)),
                 _ => (None, None),
             };
             let offends = |expected: usize, predicted: Option<usize>| match (label, score) {
@@ -466,33 +584,30 @@ fn offenders(
                 (Some(l), _) => expected == l || predicted == Some(l),
                 (None, _) => true,
             };
-            let lines = outcomes
+            let lines = cases
                 .iter()
-                .filter_map(|(case, o)| {
-                    let expected = suite.cases[*case].expected?;
-                    let Judgement::Label(predicted) = o.answer()?.judgement else {
-                        return None;
-                    };
+                .filter_map(|case| {
+                    let view = case.label.as_ref()?;
+                    let (expected, predicted) = (view.expected, view.predicted);
                     (predicted != Some(expected) && offends(expected, predicted)).then(|| {
-                        let predicted = predicted.map_or("<invalid>", |p| suite.labels[p].as_str());
                         format!(
                             "{}  expected {}, predicted {}  {}",
-                            name(*case),
-                            suite.labels[expected],
-                            predicted,
-                            quoted_short(&suite.cases[*case].input)
+                            case.test,
+                            labels[expected],
+                            view.predicted_name,
+                            quoted_short(case.input)
                         )
                     })
                 })
                 .collect();
             let title = match (label, score) {
                 (Some(l), Some(Score::Recall)) => {
-                    format!("`{}` cases were predicted otherwise", suite.labels[l])
+                    format!("`{}` cases were predicted otherwise", labels[l])
                 }
                 (Some(l), Some(Score::Precision)) => {
-                    format!("cases predicted `{}` expected otherwise", suite.labels[l])
+                    format!("cases predicted `{}` expected otherwise", labels[l])
                 }
-                (Some(l), _) => format!("cases misclassified to or from `{}`", suite.labels[l]),
+                (Some(l), _) => format!("cases misclassified to or from `{}`", labels[l]),
                 _ => "cases misclassified".to_string(),
             };
             (title, lines)

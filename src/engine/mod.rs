@@ -14,8 +14,10 @@ mod evaluate;
 mod message;
 mod select;
 
-pub use evaluate::{FloorVerdict, SuiteMetrics, judge_bound, judge_floor, metrics};
-pub use message::{Repro, shell_word};
+pub use evaluate::{FloorVerdict, SuiteMetrics, judge_bound, judge_floor, metrics, signatures};
+pub use message::{
+    BrokenFloor, CaseView, LabelView, Repro, SentenceView, floor_message, shell_word,
+};
 pub use select::{MAX_SHARDS, Plan, Selection, Shard, ShardedSuite};
 
 use crate::cassette::{Cassettes, Recorded};
