@@ -53,7 +53,8 @@ from_artifact() {
     api=$(api_repo)
     response="$work/response.json"
     # This workflow's file, from owner/repo/.github/workflows/ci.yml@refs/...; all runs if unknown.
-    workflow=${GITHUB_WORKFLOW_REF%@*}
+    workflow=${GITHUB_WORKFLOW_REF:-}
+    workflow=${workflow%@*}
     workflow=${workflow##*/}
     branch=$(jq -rn --arg b "$EVALGATE_BASE_REF" '$b | @uri')
     if [[ -n $workflow ]]; then
@@ -83,6 +84,13 @@ from_artifact() {
         fi
         rm -f "$dir/results.json"
         unzip -q -o -j "$work/artifact.zip" results.json -d "$dir" || true
+        # One this evalgate cannot read (another schema version, a broken file) would fail
+        # every run: the next run's artifact, or the replay, is taken instead.
+        if [[ -f $dir/results.json ]] && ! evalgate report "$dir/results.json" >/dev/null 2>&1; then
+            echo "artifact $artifact of run $run has a results.json this evalgate cannot read"
+            rm -f "$dir/results.json"
+            continue
+        fi
         if [[ -f $dir/results.json ]]; then
             found artifact "the results artifact of $EVALGATE_BASE_REF (workflow run $run, commit ${head_sha:0:12})"
             return 0
@@ -97,6 +105,11 @@ from_artifact() {
 from_base_commit() {
     local repo worktree status=0
     [[ -n ${EVALGATE_BASE_SHA:-} ]] || return 1
+    # A merge of shards reads other jobs' artifacts, which the base commit does not have.
+    if [[ ${INPUT_COMMAND:-} == "evalgate merge"* ]]; then
+        echo "the base commit is not replayed for a merge of shards: its shards' results are another run's artifacts"
+        return 1
+    fi
     repo=${GITHUB_WORKSPACE:-$PWD}
     if ! git -C "$repo" cat-file -e "$EVALGATE_BASE_SHA^{commit}" 2>/dev/null; then
         git -C "$repo" fetch --quiet --no-tags --depth=1 origin "$EVALGATE_BASE_SHA" || {
@@ -113,6 +126,7 @@ from_base_commit() {
     echo "::group::the base commit ${EVALGATE_BASE_SHA:0:12}, replayed from its cassettes"
     (
         cd "$worktree/${INPUT_WORKING_DIRECTORY:-.}" || exit 2
+        unset EVALGATE_TOKEN GITHUB_TOKEN
         export EVALGATE_CASSETTE=replay
         if [[ -n ${INPUT_COMMAND:-} ]]; then
             export EVALGATE_RESULTS="$dir/results.json"

@@ -30,8 +30,11 @@ while :; do
         warning "cannot list the comments of pull request #$EVALGATE_PR (HTTP $status): no comment"
         exit 0
     fi
-    id=$(jq -r --arg marker "$marker" \
-        'first(.[] | select(.body | startswith($marker)) | .id) // empty' "$work/page.json")
+    # Only a comment the action's own account wrote: a comment anyone else starts with the
+    # marker is not ours to update.
+    id=$(jq -r --arg marker "$marker" --arg author "${EVALGATE_COMMENT_AUTHOR:-github-actions[bot]}" \
+        'first(.[] | select((.body | startswith($marker)) and (.user.login == $author)) | .id) // empty' \
+        "$work/page.json")
     count=$(jq 'length' "$work/page.json")
     if [[ -n $id || $count -lt 100 ]]; then
         break

@@ -41,7 +41,8 @@ untrusted() {
     local token status=0
     token=$(random_hex)
     printf '::stop-commands::%s\n' "$token"
-    "$@" || status=$?
+    # stderr too: a separate pipe could reach the runner after the resume line.
+    "$@" 2>&1 || status=$?
     printf '::%s::\n' "$token"
     return "$status"
 }

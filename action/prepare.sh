@@ -58,13 +58,21 @@ sources_hash=$(
         sha256 <Cargo.lock
     } | sha256 | cut -c1-20
 )
-cache_key="evalgate-${RUNNER_OS:-unknown}-${RUNNER_ARCH:-unknown}-$sources_hash"
+# The runner image too: a binary built on one image's glibc may not start on an older one.
+cache_key="evalgate-${RUNNER_OS:-unknown}-${RUNNER_ARCH:-unknown}-${ImageOS:-image}-${ImageVersion:-0}-$sources_hash"
 install_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/evalgate/$sources_hash"
 printf '%s\n' "$install_root/bin" >>"$GITHUB_PATH"
 
 pr="" base_sha="" base_ref="" fork=""
 case ${GITHUB_EVENT_NAME:-} in
-pull_request | pull_request_target)
+pull_request_target)
+    # It runs with the base repository's secrets and a write token; testing the pull request
+    # means running its code, which a fork may have written: the "pwn request".
+    error "pull_request_target is refused: it would run a pull request's code with this \
+repository's secrets and a write token. Use the pull_request event (replay needs no secrets)."
+    exit 2
+    ;;
+pull_request)
     if [[ -f ${GITHUB_EVENT_PATH:-} ]]; then
         pr=$(jq -r '.pull_request.number // empty' "$GITHUB_EVENT_PATH")
         base_sha=$(jq -r '.pull_request.base.sha // empty' "$GITHUB_EVENT_PATH")

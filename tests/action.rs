@@ -974,6 +974,10 @@ fn base_artifact(dir: &Path) -> PathBuf {
 /// Workflow runs of the base branch, newest first: a pull request's run and a fork's (both
 /// skipped), a push whose artifact has another name (skipped), then the one with the results.
 fn base_runs(artifact: &Path, base: &str) -> Json {
+    // A newer run's artifact that this evalgate cannot read: skipped, not fatal.
+    let future = artifact.with_file_name("future-artifact");
+    std::fs::create_dir_all(&future).unwrap();
+    std::fs::write(future.join("results.json"), r#"{"schema_version": 999}"#).unwrap();
     json!([
         { "id": 601, "workflow": "evalgate.yml", "head_branch": "main", "head_sha": "1111111111111111111111111111111111111111",
           "event": "pull_request", "artifacts": [{ "id": 9601, "name": "evalgate-results", "dir": artifact }] },
@@ -983,6 +987,8 @@ fn base_runs(artifact: &Path, base: &str) -> Json {
         { "id": 603, "workflow": "evalgate.yml", "head_branch": "main", "head_sha": "3333333333333333333333333333333333333333",
           "event": "push", "artifacts": [{ "id": 9603, "name": "other-reports", "dir": artifact },
                                           { "id": 9604, "name": "evalgate-results", "expired": true, "dir": artifact }] },
+        { "id": 6035, "workflow": "evalgate.yml", "head_branch": "main", "head_sha": "4444444444444444444444444444444444444444",
+          "event": "push", "artifacts": [{ "id": 96035, "name": "evalgate-results", "dir": future }] },
         { "id": 604, "workflow": "evalgate.yml", "head_branch": "main", "head_sha": base,
           "event": "push", "artifacts": [{ "id": 9605, "name": "evalgate-results", "dir": artifact }] },
         { "id": 605, "workflow": "other.yml", "head_branch": "main", "head_sha": base,
@@ -990,11 +996,19 @@ fn base_runs(artifact: &Path, base: &str) -> Json {
     ])
 }
 
-/// 120 comments by others, so that the action's comment lands on the second page.
+/// 120 comments by others, so that the action's comment lands on the second page; one of them
+/// by someone who copied the action's marker, which the action must not take for its own.
 fn other_comments() -> Json {
     Json::Array(
         (1..=120)
-            .map(|i| json!({ "id": i, "body": format!("comment {i}: evalgate-comment looks good"), "user": "someone" }))
+            .map(|i| match i {
+                60 => json!({
+                    "id": i,
+                    "body": "<!-- evalgate-comment id=evalgate-results -->\nall green, trust me",
+                    "user": "mallory",
+                }),
+                _ => json!({ "id": i, "body": format!("comment {i}: evalgate-comment looks good"), "user": "someone" }),
+            })
             .collect(),
     )
 }
@@ -1133,6 +1147,8 @@ fn a_pull_request_is_compared_with_the_base_branch_artifact_and_commented_once()
         [
             "GET /repos/acme/widgets/actions/workflows/evalgate.yml/runs",
             "GET /repos/acme/widgets/actions/runs/603/artifacts",
+            "GET /repos/acme/widgets/actions/runs/6035/artifacts",
+            "GET /repos/acme/widgets/actions/artifacts/96035/zip",
             "GET /repos/acme/widgets/actions/runs/604/artifacts",
             "GET /repos/acme/widgets/actions/artifacts/9605/zip",
         ]
@@ -1205,6 +1221,7 @@ fn a_pull_request_is_compared_with_the_base_branch_artifact_and_commented_once()
                 .as_str()
                 .unwrap()
                 .starts_with("<!-- evalgate-comment id=evalgate-results -->")
+                && c["user"] == "github-actions[bot]"
         })
         .collect();
     assert_eq!(ours.len(), 1);
@@ -1245,9 +1262,15 @@ fn a_pull_request_is_compared_with_the_base_branch_artifact_and_commented_once()
                 .as_str()
                 .unwrap()
                 .starts_with("<!-- evalgate-comment")
+                && c["user"] == "github-actions[bot]"
         })
         .collect();
     assert_eq!(ours.len(), 1);
+    let planted = comments.iter().find(|c| c["id"] == 60).unwrap();
+    assert!(
+        planted.get("edits").is_none(),
+        "someone else's comment is left alone"
+    );
     assert_eq!(ours[0]["id"], id);
     assert_eq!(ours[0]["edits"], 1);
     let requests = api.requests();
@@ -1696,4 +1719,33 @@ fn action_yml_keeps_expressions_out_of_scripts_and_pins_actions() {
             );
         }
     }
+}
+
+#[test]
+fn pull_request_target_is_refused() {
+    // It would run a pull request's code with the repository's secrets and a write token.
+    let dir = temp_dir("pull-request-target");
+    let (output, path) = (dir.join("output"), dir.join("path"));
+    std::fs::write(&output, "").unwrap();
+    std::fs::write(&path, "").unwrap();
+    let run = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("action/prepare.sh"))
+        .env("GITHUB_ACTION_PATH", env!("CARGO_MANIFEST_DIR"))
+        .env("GITHUB_EVENT_NAME", "pull_request_target")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_PATH", &path)
+        .env("RUNNER_TEMP", &dir)
+        .env("INPUT_FAIL_ON", "failure")
+        .env("INPUT_COMMENT", "true")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(2), "{log}");
+    let commands = workflow_commands(&log);
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.name == "error" && c.message.starts_with("pull_request_target is refused")),
+        "{log}"
+    );
 }

@@ -206,6 +206,8 @@ class Handler(BaseHTTPRequestHandler):
                 return 403, {"message": "Resource not accessible by integration"}, {}
             for listed in comments.values():
                 for comment in listed:
+                    if str(comment["id"]) == rest[1] and comment.get("user") != "github-actions[bot]":
+                        return 403, {"message": "Must have admin rights to Repository."}, {}
                     if str(comment["id"]) == rest[1]:
                         comment["body"] = json.loads(body)["body"]
                         comment["edits"] = comment.get("edits", 0) + 1
