@@ -3,6 +3,8 @@
 //! was wrong (a bad suite, a bad flag).
 
 mod compare;
+#[cfg(feature = "history")]
+mod history;
 mod progress;
 mod reports;
 mod repro;
@@ -57,6 +59,10 @@ enum Command {
     Reject(snapshots::SnapshotArgs),
     /// Go through pending snapshots one by one: accept, reject or skip each.
     Review(snapshots::SnapshotArgs),
+    /// The run history: record runs, show and plot metric trends, check for drift.
+    #[cfg(feature = "history")]
+    #[command(subcommand)]
+    History(history::HistoryCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +120,13 @@ struct RunArgs {
     repeat: Option<u64>,
     #[command(flatten)]
     reports: reports::ReportPaths,
+    /// Record the run in the history database (after results.json is written).
+    #[cfg(feature = "history")]
+    #[arg(long)]
+    history: bool,
+    #[cfg(feature = "history")]
+    #[command(flatten)]
+    history_db: history::HistoryDb,
 }
 
 impl SuiteArgs {
@@ -162,6 +175,8 @@ pub fn main() -> ExitCode {
         Command::Accept(args) => snapshots::accept(&args),
         Command::Reject(args) => snapshots::reject(&args),
         Command::Review(args) => snapshots::review(&args),
+        #[cfg(feature = "history")]
+        Command::History(command) => history::history(&command),
     }
 }
 
@@ -335,6 +350,17 @@ fn run(mut args: RunArgs) -> ExitCode {
     if let Err(problem) = args.reports.check(Some(("--out", &out))) {
         return bad_input(&[problem]);
     }
+    // The history database is opened (created) before the run: a bad path is bad input before
+    // any model is called.
+    #[cfg(feature = "history")]
+    let mut recorder = match args
+        .history
+        .then(|| history::open_for_run(&args.history_db))
+    {
+        Some(Ok(history)) => Some(history),
+        Some(Err(problem)) => return bad_input(&[problem]),
+        None => None,
+    };
     let started = SystemTime::now();
     let clock = Instant::now();
     session.run_cases(&plan.cases);
@@ -366,7 +392,28 @@ fn run(mut args: RunArgs) -> ExitCode {
         Style::for_stdout(args.color),
     ));
     emit(&format!("results: {}\n", out.display()));
-    match args.reports.write(&results) {
+    // Recorded after results.json is written, before the reports (the HTML report's trend then
+    // has this run). A failure to record loses no results: it is reported, and the run fails.
+    #[cfg(feature = "history")]
+    let recorded = match recorder.as_mut() {
+        Some(history) => match history::record_run(history, &args.history_db, &results) {
+            Ok(line) => {
+                emit(&line);
+                Ok(())
+            }
+            Err(problem) => Err(problem),
+        },
+        None => Ok(()),
+    };
+    #[cfg(feature = "history")]
+    let trends = if args.reports.html_requested() {
+        history::html_trends(&args.history_db, &results)
+    } else {
+        BTreeMap::new()
+    };
+    #[cfg(not(feature = "history"))]
+    let trends = BTreeMap::new();
+    match args.reports.write(&results, &trends) {
         Ok(written) => emit(&written),
         // The paths were checked before the run; the results and the summary stand.
         Err(problem) => return bad_input(&[problem]),
@@ -374,6 +421,11 @@ fn run(mut args: RunArgs) -> ExitCode {
     if let Err(problem) = saved {
         // The answers are in the results; only their recording is lost.
         eprintln!("error: {problem}");
+        return ExitCode::from(1);
+    }
+    #[cfg(feature = "history")]
+    if let Err(problem) = recorded {
+        eprintln!("{problem}");
         return ExitCode::from(1);
     }
     if results.failed() {
