@@ -48,6 +48,8 @@
 //! - [`metrics`]: classification metrics identical to scikit-learn's;
 //! - [`engine`]: running cases once, metrics and floors, failure messages;
 //! - [`results`]: results.json; [`report`]: the readers of results;
+//! - `history` (feature `history`, on by default): the run history in SQLite, trends and drift
+//!   checks;
 //! - [`harness`] and [`cli`]: the two faces.
 
 pub mod cassette;
@@ -58,6 +60,8 @@ pub mod diff;
 pub mod engine;
 pub mod files;
 pub mod harness;
+#[cfg(feature = "history")]
+pub mod history;
 pub mod judge;
 pub mod merge;
 pub mod metrics;

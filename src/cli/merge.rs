@@ -71,7 +71,14 @@ pub fn merge(args: &MergeArgs) -> ExitCode {
         args.shards.len(),
         out.display()
     );
-    if let Err(code) = publish(&results, &out, args.color, &note, &args.reports) {
+    if let Err(code) = publish(
+        &results,
+        &out,
+        args.color,
+        &note,
+        &args.reports,
+        &std::collections::BTreeMap::new(),
+    ) {
         return code;
     }
     exit_code(&results)

@@ -4,6 +4,8 @@
 
 mod compare;
 mod github;
+#[cfg(feature = "history")]
+mod history;
 mod merge;
 mod progress;
 mod reports;
@@ -66,6 +68,10 @@ enum Command {
     /// the pull-request comment.
     #[command(subcommand)]
     Github(github::GithubCommand),
+    /// The run history: record runs, show and plot metric trends, check for drift.
+    #[cfg(feature = "history")]
+    #[command(subcommand)]
+    History(history::HistoryCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,6 +133,13 @@ struct RunArgs {
     repeat: Option<u64>,
     #[command(flatten)]
     reports: reports::ReportPaths,
+    /// Record the run in the history database (after results.json is written).
+    #[cfg(feature = "history")]
+    #[arg(long)]
+    history: bool,
+    #[cfg(feature = "history")]
+    #[command(flatten)]
+    history_db: history::HistoryDb,
 }
 
 impl SuiteArgs {
@@ -178,6 +191,8 @@ pub fn main() -> ExitCode {
         Command::Reject(args) => snapshots::reject(&args),
         Command::Review(args) => snapshots::review(&args),
         Command::Github(command) => github::github(&command),
+        #[cfg(feature = "history")]
+        Command::History(command) => history::history(&command),
     }
 }
 
@@ -345,6 +360,17 @@ fn run(mut args: RunArgs) -> ExitCode {
     if let Err(code) = check_outputs(&out, &args.reports) {
         return code;
     }
+    // The history database is opened (created) before the run: a bad path is bad input before
+    // any model is called.
+    #[cfg(feature = "history")]
+    let mut recorder = match args
+        .history
+        .then(|| history::open_for_run(&args.history_db))
+    {
+        Some(Ok(history)) => Some(history),
+        Some(Err(problem)) => return bad_input(&[problem]),
+        None => None,
+    };
     let started = SystemTime::now();
     let clock = Instant::now();
     session.run_cases(&plan.cases);
@@ -366,16 +392,40 @@ fn run(mut args: RunArgs) -> ExitCode {
     if let Some(previous) = previous {
         results = results.merged_over(previous);
     }
+    // The run is recorded before it is published, so that the HTML report's trend has it. A
+    // failure to record loses no results: it is reported after them, and the run fails.
+    #[cfg(feature = "history")]
+    let recorded = match recorder.as_mut() {
+        Some(history) => history::record_run(history, &args.history_db, &results).map(Some),
+        None => Ok(None),
+    };
+    #[cfg(feature = "history")]
+    let trends = if args.reports.html_requested() {
+        history::html_trends(&args.history_db, &results)
+    } else {
+        BTreeMap::new()
+    };
+    #[cfg(not(feature = "history"))]
+    let trends = BTreeMap::new();
     let mut note = plan
         .shard
         .map_or(String::new(), |shard| merge::shard_note(shard, &results));
     note.push_str(&format!("results: {}\n", out.display()));
-    if let Err(code) = publish(&results, &out, args.color, &note, &args.reports) {
+    #[cfg(feature = "history")]
+    if let Ok(Some(line)) = &recorded {
+        note.push_str(line);
+    }
+    if let Err(code) = publish(&results, &out, args.color, &note, &args.reports, &trends) {
         return code;
     }
     if let Err(problem) = saved {
         // The answers are in the results; only their recording is lost.
         eprintln!("error: {problem}");
+        return ExitCode::from(1);
+    }
+    #[cfg(feature = "history")]
+    if let Err(problem) = recorded {
+        eprintln!("{problem}");
         return ExitCode::from(1);
     }
     exit_code(&results)
@@ -397,13 +447,15 @@ fn check_outputs(out: &Path, reports: &reports::ReportPaths) -> Result<(), ExitC
 }
 
 /// Writes a run's results to `out`, prints its summary and `note` (which names `out`), then
-/// writes the reports; the exit code (2) of what could not be written.
+/// writes the reports (the HTML one with the history's `trends`, if any); the exit code (2) of
+/// what could not be written.
 fn publish(
     results: &RunResults,
     out: &Path,
     color: ColorChoice,
     note: &str,
     reports: &reports::ReportPaths,
+    trends: &BTreeMap<String, String>,
 ) -> Result<(), ExitCode> {
     // The results first: a reader that closes the terminal output early loses nothing.
     if let Err(error) = results.write(out) {
@@ -417,7 +469,7 @@ fn publish(
     emit(note);
     // The paths were checked before the run; the results and the summary stand.
     let written = reports
-        .write(results)
+        .write(results, trends)
         .map_err(|problem| bad_input(&[problem]))?;
     emit(&written);
     Ok(())

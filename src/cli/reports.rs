@@ -8,6 +8,7 @@ use crate::report::style::{ColorChoice, Style};
 use crate::report::{html, junit, markdown};
 use crate::results::{RunResults, check_writable};
 use clap::Args;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,6 +49,12 @@ impl ReportPaths {
         self.requested().next().is_none()
     }
 
+    /// Whether an HTML report is asked for (which shows trends from the history).
+    #[cfg_attr(not(feature = "history"), allow(dead_code))]
+    pub fn html_requested(&self) -> bool {
+        self.html.is_some()
+    }
+
     /// Checks, before anything runs, that every report can be written and that no two outputs
     /// (the results named by `results_flag`, when given, among them) share a file.
     pub fn check(&self, results: Option<(&str, &Path)>) -> Result<(), Diagnostic> {
@@ -70,14 +77,19 @@ impl ReportPaths {
     }
 
     /// Renders and writes every report asked for, each atomically; a line per report saying
-    /// where it went (`html: report.html`).
-    pub fn write(&self, results: &RunResults) -> Result<String, Diagnostic> {
+    /// where it went (`html: report.html`). `trends` are the HTML report's trend panels from
+    /// the run history, by suite (none without a history).
+    pub fn write(
+        &self,
+        results: &RunResults,
+        trends: &BTreeMap<String, String>,
+    ) -> Result<String, Diagnostic> {
         let mut written = String::new();
         for (flag, path) in self.requested() {
             let text = match flag {
                 "--junit" => junit::render(results),
                 "--markdown" => markdown::render(results, self.markdown_max_bytes as usize),
-                _ => html::render(results),
+                _ => html::render_with_trends(results, trends),
             };
             write_atomically(path, text.as_bytes()).map_err(|error| {
                 Diagnostic::new(format!("{flag}: cannot write {}: {error}", path.display()))
@@ -114,6 +126,10 @@ pub struct ReportArgs {
     /// Colour the summary printed when no report file is asked for: auto, always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     color: ColorChoice,
+    /// The HTML report shows trends from this run history, when it exists.
+    #[cfg(feature = "history")]
+    #[command(flatten)]
+    history_db: super::history::HistoryDb,
 }
 
 /// `evalgate report`: renders the reports of a finished run again, or prints its terminal
@@ -140,10 +156,18 @@ pub fn report(args: &ReportArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let input = Some(("RESULTS", path.as_path()));
+    #[cfg(feature = "history")]
+    let trends = if args.reports.html_requested() {
+        super::history::html_trends(&args.history_db, &results)
+    } else {
+        BTreeMap::new()
+    };
+    #[cfg(not(feature = "history"))]
+    let trends = BTreeMap::new();
     match args
         .reports
         .check(input)
-        .and_then(|()| args.reports.write(&results))
+        .and_then(|()| args.reports.write(&results, &trends))
     {
         Ok(written) => {
             emit(&written);

@@ -77,10 +77,18 @@ const VERDICTS: [(&str, &str); 4] = [
 
 /// The report of a run as one HTML page.
 pub fn render(results: &RunResults) -> String {
+    render_with_trends(results, &BTreeMap::new())
+}
+
+/// [`render`], with a trend panel under a suite's metrics for each suite `trends` has: HTML
+/// that the run history drew ([`crate::history::plot::report_trends`]), already escaped.
+/// Without trends the page is exactly [`render`]'s.
+pub fn render_with_trends(results: &RunResults, trends: &BTreeMap<String, String>) -> String {
     let mut page = Page {
         out: String::with_capacity(64 * 1024),
         budget: TEXT_BUDGET,
         tags: filter_tags(results),
+        trends,
     };
     page.head(results);
     page.out.push_str("<body>\n");
@@ -106,6 +114,8 @@ struct Page<'a> {
     budget: usize,
     /// The tags the filter offers, in name order; a case's `data-t` holds indices into it.
     tags: BTreeMap<&'a str, usize>,
+    /// Trend panels from the run history, by suite name.
+    trends: &'a BTreeMap<String, String>,
 }
 
 /// The most used tags of the run, at most [`MAX_FILTER_TAGS`], numbered in name order.
@@ -367,6 +377,9 @@ impl Page<'_> {
             let _ = writeln!(self.out, "<div class=\"column\">\n{charts}</div>");
         }
         self.out.push_str("</div>\n");
+        if let Some(trend) = self.trends.get(&suite.name) {
+            self.out.push_str(trend);
+        }
         self.slices(suite);
         self.confusion_groups(index, suite);
         self.failures(index, suite);
@@ -1427,7 +1440,7 @@ fn histogram(id: &str, scores: &[f64]) -> String {
 // Text
 
 /// Text escaped for HTML content and quoted attribute values.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

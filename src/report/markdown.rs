@@ -439,7 +439,7 @@ fn longest_run(text: &str, of: char) -> usize {
 
 /// A code span: nothing inside is Markdown, HTML, a mention or a link. Its fence is longer
 /// than any run of backticks inside; line breaks become spaces (a span is one line).
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let one_line = visible(text).replace(['\n', '\t'], " ");
     if one_line.is_empty() {
         return "(empty)".to_string();
@@ -457,7 +457,7 @@ fn code(text: &str) -> String {
 
 /// A code span in a table cell: a pipe would end the cell, even inside the span, unless
 /// escaped (GitHub's table extension removes the backslash).
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     code(text).replace('|', "\\|")
 }
 
