@@ -24,6 +24,13 @@ true | false) ;;
     problems=1
     ;;
 esac
+case ${INPUT_HISTORY:-false} in
+true | false) ;;
+*)
+    error "history: '${INPUT_HISTORY:-}' is not true or false"
+    problems=1
+    ;;
+esac
 if [[ -n ${INPUT_COMMAND:-} && -n ${INPUT_ARGS:-} ]]; then
     error "args is for evalgate run; with command, put the arguments in the command"
     problems=1
@@ -82,6 +89,24 @@ pull_request)
     fi
     ;;
 esac
+
+# The run history's cache: a new entry per run (entries cannot be overwritten), restored from the
+# newest of this branch's, else the pull request's base branch's, else the default branch's.
+default_branch=""
+if [[ -f ${GITHUB_EVENT_PATH:-} ]]; then
+    default_branch=$(jq -r '.repository.default_branch // empty' "$GITHUB_EVENT_PATH")
+fi
+history_branch=${GITHUB_HEAD_REF:-${GITHUB_REF_NAME:-local}}
+history_prefix="evalgate-history-$artifact"
+restore_keys="$history_prefix-$history_branch-"
+for branch in "$base_ref" "$default_branch"; do
+    if [[ -n $branch && $branch != "$history_branch" ]]; then
+        restore_keys+=$'\n'"$history_prefix-$branch-"
+    fi
+done
+set_output history-path "${GITHUB_WORKSPACE:-$PWD}/${INPUT_WORKING_DIRECTORY:-.}/.evalgate"
+set_output history-key "$history_prefix-$history_branch-${GITHUB_RUN_ID:-0}-${GITHUB_RUN_ATTEMPT:-1}"
+set_output history-restore-keys "$restore_keys"
 
 set_output run-dir "$run_dir"
 set_output artifact "$artifact"

@@ -41,6 +41,24 @@ evalgate github comment-body "$results" "${common[@]}" \
     --run-url "${EVALGATE_RUN_URL:-}" --artifact "$EVALGATE_ARTIFACT" --out "$dir/comment.md"
 set_output comment-body "$dir/comment.md"
 
+# The run history: the trend of each suite's metrics and any drift alert, into the summary.
+if [[ ${INPUT_HISTORY:-false} == true && -f .evalgate/history.db ]]; then
+    if evalgate history plot --last 30 --out "$dir/trend.md"; then
+        cat "$dir/trend.md" >>"$GITHUB_STEP_SUMMARY"
+    fi
+    status=0
+    untrusted evalgate history check --markdown "$dir/drift.md" || status=$?
+    case $status in
+    0) set_output drift false ;;
+    1)
+        set_output drift true
+        cat "$dir/drift.md" >>"$GITHUB_STEP_SUMMARY"
+        warning "drift: evalgate history check raised an alert (see the job summary)"
+        ;;
+    *) notice "evalgate history check could not judge drift (exit code $status)" ;;
+    esac
+fi
+
 # Pending snapshots, by their path under the working directory.
 pending=0
 while IFS= read -r -d '' file; do

@@ -21,10 +21,13 @@ if [[ -n ${INPUT_COMMAND:-} ]]; then
     if [[ -n $baseline ]]; then
         export EVALGATE_BASELINE="$baseline"
     fi
-    echo "::group::$INPUT_COMMAND"
+    echo "::group::${INPUT_COMMAND%%$'\n'*}"
     untrusted bash -c "$INPUT_COMMAND" || status=$?
     echo "::endgroup::"
     if [[ -f $results ]]; then
+        if [[ ${INPUT_HISTORY:-false} == true ]]; then
+            evalgate history record "$results" || notice "the run could not be recorded in the history"
+        fi
         evalgate report "$results" "${reports[@]}" || status=$((status ? status : 2))
     else
         notice "the command wrote no results.json at \$EVALGATE_RESULTS: the job is judged on its exit code ($status) alone, without reports or annotations"
@@ -35,6 +38,9 @@ else
     # A shard is compared after `evalgate merge`, not on its own.
     if [[ -n $baseline && " ${args[*]-} " != *" --shard "* && " ${args[*]-} " != *" --shard="* ]]; then
         args+=(--baseline "$baseline")
+    fi
+    if [[ ${INPUT_HISTORY:-false} == true ]]; then
+        args+=(--history)
     fi
     untrusted evalgate run ${suites[@]+"${suites[@]}"} ${args[@]+"${args[@]}"} \
         --out "$results" "${reports[@]}" || status=$?

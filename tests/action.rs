@@ -805,6 +805,9 @@ impl Runner {
                             "actions/upload-artifact" => {
                                 record.uploaded = files_under(Path::new(&with["path"]));
                             }
+                            // The run history stays in the workspace from one simulated run to
+                            // the next, as the cache would bring it back.
+                            "actions/cache/restore" | "actions/cache/save" => {}
                             other => panic!("the simulation does not know the action {other}"),
                         }
                         record.uses = Some((name.to_string(), with));
@@ -1748,4 +1751,66 @@ fn pull_request_target_is_refused() {
             .any(|c| c.name == "error" && c.message.starts_with("pull_request_target is refused")),
         "{log}"
     );
+}
+
+#[test]
+fn the_run_history_is_kept_in_the_cache_and_its_trend_summarised() {
+    let dir = temp_dir("history");
+    let (ws, _, _) = compare_repository(&dir);
+    let api = FakeGithub::start(&dir, json!({}));
+    let runner = Runner::new(&dir, &ws, &api.url);
+    let inputs = [
+        ("working-directory", "evals"),
+        ("history", "true"),
+        ("fail-on", "never"),
+    ];
+    let first = runner.run(&inputs);
+    assert_eq!(first.output("drift"), "false", "{}", first.summary);
+    // Restored before the run and saved after it, under a key of its own per run.
+    let caches: Vec<&(String, BTreeMap<String, String>)> = first
+        .steps
+        .iter()
+        .filter_map(|s| s.uses.as_ref())
+        .filter(|(name, _)| name.starts_with("actions/cache/"))
+        .collect();
+    let names: Vec<&str> = caches.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["actions/cache/restore", "actions/cache/save"]);
+    let (restore, save) = (&caches[0].1, &caches[1].1);
+    let history = ws.join("evals/.evalgate");
+    assert_eq!(restore["path"], history.to_str().unwrap());
+    assert_eq!(save["key"], restore["key"]);
+    assert!(
+        restore["key"].starts_with("evalgate-history-evalgate-results-"),
+        "{restore:?}"
+    );
+    assert!(restore["key"].ends_with("-4242-1"), "{restore:?}");
+    assert!(history.join("history.db").is_file());
+    assert!(first.summary.contains("xychart-beta"), "{}", first.summary);
+
+    // The next run finds the history and adds to it; the same suites raise no alert.
+    let second = runner.run(&inputs);
+    assert_eq!(second.output("drift"), "false", "{}", second.summary);
+    let shown = Command::new(BIN)
+        .args([
+            "history",
+            "show",
+            "--suite",
+            "sentiment",
+            "--metric",
+            "accuracy",
+        ])
+        .current_dir(ws.join("evals"))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&shown.stdout);
+    assert_eq!(
+        table.lines().filter(|l| l.contains("accuracy")).count(),
+        2,
+        "{table}"
+    );
+
+    // Without the input, nothing of it.
+    let without = runner.run(&[("working-directory", "evals"), ("fail-on", "never")]);
+    assert_eq!(without.output("drift"), "");
+    assert!(!without.summary.contains("xychart-beta"));
 }
