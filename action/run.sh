@@ -39,7 +39,8 @@ else
     if [[ -n $baseline && " ${args[*]-} " != *" --shard "* && " ${args[*]-} " != *" --shard="* ]]; then
         args+=(--baseline "$baseline")
     fi
-    if [[ ${INPUT_HISTORY:-false} == true ]]; then
+    # The history records whole runs: a shard is recorded after `evalgate merge`.
+    if [[ ${INPUT_HISTORY:-false} == true && " ${args[*]-} " != *" --shard"* ]]; then
         args+=(--history)
     fi
     untrusted evalgate run ${suites[@]+"${suites[@]}"} ${args[@]+"${args[@]}"} \

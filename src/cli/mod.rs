@@ -133,9 +133,10 @@ struct RunArgs {
     repeat: Option<u64>,
     #[command(flatten)]
     reports: reports::ReportPaths,
-    /// Record the run in the history database (after results.json is written).
+    /// Record the run in the history database: a whole run, so not with filters, --shard or
+    /// --failed (record a merged run with `evalgate history record`).
     #[cfg(feature = "history")]
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["filters", "skip", "exact", "ignored", "shard", "failed"])]
     history: bool,
     #[cfg(feature = "history")]
     #[command(flatten)]

@@ -179,9 +179,18 @@ pub fn check(
     settings: &Settings,
     database: &str,
 ) -> Result<Report, Diagnostic> {
+    // The suites of the newest run (or those --suite names): a suite no longer run would
+    // otherwise raise its last alert for ever.
     let mut names: Vec<&str> = Vec::new();
-    for suite in runs.iter().flat_map(|r| &r.suites) {
-        if !names.contains(&suite.name.as_str()) {
+    let judged = |name: &str| filter.suites.is_empty() || filter.suites.iter().any(|s| s == name);
+    let newest = runs.last().map(|r| r.suites.as_slice()).unwrap_or_default();
+    let candidates: Vec<&SuiteRecord> = if filter.suites.is_empty() {
+        newest.iter().collect()
+    } else {
+        runs.iter().flat_map(|r| &r.suites).collect()
+    };
+    for suite in candidates {
+        if judged(&suite.name) && !names.contains(&suite.name.as_str()) {
             names.push(&suite.name);
         }
     }

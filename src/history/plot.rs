@@ -554,12 +554,20 @@ pub fn markdown(series: &[Series], about: &str) -> String {
     for s in series {
         let _ = writeln!(out, "### {} · `{}`\n", s.suite, s.metric.replace('`', ""));
         let (low, high) = y_range(s);
+        // Numbered: Mermaid's band axis merges equal labels, and runs of one day and commit
+        // would share one position.
         let labels: Vec<String> = s
             .points
             .iter()
-            .map(|p| {
+            .enumerate()
+            .map(|(n, p)| {
                 let date = p.started_at.get(5..10).unwrap_or(&p.started_at);
-                format!("\"{} {}\"", mermaid_text(date), mermaid_text(&p.commit))
+                format!(
+                    "\"#{} {} {}\"",
+                    n + 1,
+                    mermaid_text(date),
+                    mermaid_text(&p.commit)
+                )
             })
             .collect();
         let values: Vec<String> = s.points.iter().map(|p| mermaid_number(p.value)).collect();
@@ -579,6 +587,18 @@ pub fn markdown(series: &[Series], about: &str) -> String {
             ("≤", |p: &Point| p.floor_max),
         ] {
             let floors: Option<Vec<f64>> = s.points.iter().map(pick).collect();
+            // A floor far from the values is named in the legend, not drawn (as in the SVG).
+            if let Some(far) = floors
+                .as_ref()
+                .filter(|f| !f.iter().all(|v| near(*v, low, high, 0.0)))
+            {
+                let _ = write!(
+                    legend,
+                    " (the floor {which} {} is off the chart)",
+                    number(*far.last().unwrap_or(&0.0))
+                );
+                continue;
+            }
             if let Some(floors) = floors {
                 let line: Vec<String> = floors.iter().map(|v| mermaid_number(*v)).collect();
                 let _ = writeln!(out, "    line [{}]", line.join(", "));

@@ -148,6 +148,22 @@ impl History {
         let failed = |error: rusqlite::Error| problem(path, &error);
         let connection = Connection::open_with_flags(path, flags).map_err(failed)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+        // Before anything writes to it: an SQLite file of something else is not ours to change.
+        let (version, tables): (i64, i64) = connection
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), \
+                 (SELECT count(*) FROM sqlite_master WHERE type = 'table')",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(failed)?;
+        if version == 0 && tables > 0 {
+            return Err(Diagnostic::new(format!(
+                "{} is an SQLite database of something else, not an evalgate history",
+                path.display()
+            ))
+            .hint("name another file with --history-db PATH or EVALGATE_HISTORY; this one is left as it is"));
+        }
         let mut history = History {
             connection,
             path: path.to_path_buf(),
@@ -624,5 +640,24 @@ mod tests {
             "{missing}"
         );
         assert!(!dir.path().join("none.db").exists());
+
+        // Another program's SQLite file: refused, for reading and for recording, and unchanged.
+        let foreign = dir.path().join("notes.db");
+        Connection::open(&foreign)
+            .unwrap()
+            .execute_batch("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+            .unwrap();
+        let before = std::fs::read(&foreign).unwrap();
+        for create in [false, true] {
+            let refused = History::open(&foreign, create).err().unwrap();
+            assert!(
+                refused
+                    .message
+                    .ends_with("is an SQLite database of something else, not an evalgate history"),
+                "{refused}"
+            );
+        }
+        assert_eq!(std::fs::read(&foreign).unwrap(), before);
+        assert!(!dir.path().join("notes.db-wal").exists());
     }
 }
