@@ -3,6 +3,7 @@
 //! summary goes to stdout; `--markdown` and `--json` write files. Exit 1 when a suite
 //! regressed, 0 otherwise, 2 for bad input (checked before anything is written).
 
+use super::reports::same_file;
 use super::{bad_input, emit};
 use crate::compare::{CompareOptions, DEFAULT_ALPHA, Verdict, compare as compare_runs};
 use crate::diagnostic::Diagnostic;
@@ -117,22 +118,4 @@ pub fn compare(args: &CompareArgs) -> ExitCode {
 fn cannot_write(flag: &str, path: &Path, error: &std::io::Error) -> Diagnostic {
     Diagnostic::new(format!("{flag}: cannot write {}: {error}", path.display()))
         .hint(format!("choose another place with {flag} PATH"))
-}
-
-/// Whether two paths name one file, as far as can be told before either exists.
-fn same_file(a: &Path, b: &Path) -> bool {
-    let resolved = |p: &Path| {
-        let parent = p
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::canonicalize(parent)
-            .map(|parent| parent.join(p.file_name().unwrap_or_default()))
-            .unwrap_or_else(|_| p.to_path_buf())
-    };
-    let existing = match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    a == b || existing || resolved(a) == resolved(b)
 }

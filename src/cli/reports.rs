@@ -101,8 +101,9 @@ impl ReportPaths {
     }
 }
 
-/// Whether two paths name one file, as far as can be told before either exists.
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether two paths name one file, as far as can be told before either exists (a link to a
+/// file names that file).
+pub(super) fn same_file(a: &Path, b: &Path) -> bool {
     let resolved = |p: &Path| {
         let parent = p
             .parent()
@@ -112,7 +113,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
             .map(|parent| parent.join(p.file_name().unwrap_or_default()))
             .unwrap_or_else(|_| p.to_path_buf())
     };
-    a == b || resolved(a) == resolved(b)
+    let existing = match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    a == b || existing || resolved(a) == resolved(b)
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,7 @@
 //! whole suite sections from the least serious, and says what it left out. The table of suites
 //! stays.
 
+use super::markdown::{cell, code, longest_run, md_text, visible};
 use super::style::Style;
 use super::{cut, first_line, hidden, push_visible};
 use crate::compare::{
@@ -851,60 +852,6 @@ fn md_names(names: &[String], max: usize) -> String {
         shown.push(format!("… and {} more", names.len() - max));
     }
     shown.join(", ")
-}
-
-/// `text` with CR LF as LF and other control characters shown as escapes.
-fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    push_visible(&mut out, &text.replace("\r\n", "\n"), |c| {
-        c == '\r' || hidden(c)
-    });
-    out
-}
-
-fn longest_run(text: &str, of: char) -> usize {
-    let (mut longest, mut current) = (0, 0);
-    for c in text.chars() {
-        current = if c == of { current + 1 } else { 0 };
-        longest = longest.max(current);
-    }
-    longest
-}
-
-/// A code span: nothing inside is Markdown, HTML, a mention or a link; one line.
-fn code(text: &str) -> String {
-    let one_line = visible(text).replace(['\n', '\t'], " ");
-    if one_line.is_empty() {
-        return "(empty)".to_string();
-    }
-    let fence = "`".repeat(longest_run(&one_line, '`') + 1);
-    let pad = if one_line.starts_with(['`', ' ']) || one_line.ends_with(['`', ' ']) {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{one_line}{pad}{fence}")
-}
-
-/// A code span in a table cell, its pipes escaped.
-fn cell(text: &str) -> String {
-    code(text).replace('|', "\\|")
-}
-
-/// Prose on one line with Markdown's active characters escaped.
-fn md_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in visible(text).chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '$' | '~' | '#' | '!' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

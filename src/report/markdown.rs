@@ -420,7 +420,7 @@ fn failure_block(test: &Test) -> String {
 
 /// `text` with CR LF as LF and other control characters (ANSI colours, NUL, a lone CR) shown
 /// as escapes; tabs and line breaks stay.
-fn visible(text: &str) -> String {
+pub(crate) fn visible(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     push_visible(&mut out, &text.replace("\r\n", "\n"), |c| {
         c == '\r' || hidden(c)
@@ -428,7 +428,7 @@ fn visible(text: &str) -> String {
     out
 }
 
-fn longest_run(text: &str, of: char) -> usize {
+pub(crate) fn longest_run(text: &str, of: char) -> usize {
     let (mut longest, mut current) = (0, 0);
     for c in text.chars() {
         current = if c == of { current + 1 } else { 0 };
@@ -462,7 +462,7 @@ pub(crate) fn cell(text: &str) -> String {
 }
 
 /// Prose from a suite (its description): Markdown's active characters escaped, on one line.
-fn md_text(text: &str) -> String {
+pub(crate) fn md_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in visible(text).chars() {
         match c {
