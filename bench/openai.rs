@@ -67,7 +67,7 @@ fn write_suite(dir: &Path, name: &str, base_url: &str, cases: usize, cassette: O
     std::fs::write(
         dir.join(format!("{name}.toml")),
         format!(
-            "task = \"generate\"\ncases_file = \"{name}.jsonl\"\n[model]\nprovider = \"openai\"\n\
+            "task = \"generate\"\ncases_file = \"{name}.jsonl\"\nsnapshot = false\n[model]\nprovider = \"openai\"\n\
              model = \"bench\"\nbase_url = \"{base_url}\"\nconcurrency = 16\nretries = 0\n{cassette}\
              [floors]\npass_rate = 1.0\n"
         ),
