@@ -988,12 +988,11 @@ fn report(
     writeln!(text, "- {}; {}", shell("rustc -V"), shell("cargo -V")).unwrap();
     writeln!(
         text,
-        "- Python {} (`{}`) for the command model",
+        "- Python {} for the command model (the interpreter itself, not a wrapper on PATH)",
         shell(&format!(
             "{} -c 'import platform; print(platform.python_version())'",
             bench.python
-        )),
-        bench.python
+        ))
     )
     .unwrap();
     match &bench.promptfoo {

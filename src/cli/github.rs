@@ -294,17 +294,25 @@ mod tests {
 
     #[test]
     fn paths_are_relative_to_the_repository() {
-        let ws = Path::new("/work/repo");
+        let ws = Path::new("/home/runner/work/repo");
         assert_eq!(
-            repository_path("suites/a.toml", Path::new("/work/repo/evals"), ws),
+            repository_path(
+                "suites/a.toml",
+                Path::new("/home/runner/work/repo/evals"),
+                ws
+            ),
             "evals/suites/a.toml"
         );
         assert_eq!(
-            repository_path("../shared/b.toml", Path::new("/work/repo/evals"), ws),
+            repository_path(
+                "../shared/b.toml",
+                Path::new("/home/runner/work/repo/evals"),
+                ws
+            ),
             "shared/b.toml"
         );
         assert_eq!(
-            repository_path("/elsewhere/c.toml", Path::new("/work/repo"), ws),
+            repository_path("/elsewhere/c.toml", Path::new("/home/runner/work/repo"), ws),
             "/elsewhere/c.toml"
         );
     }
