@@ -294,27 +294,20 @@ mod tests {
 
     #[test]
     fn paths_are_relative_to_the_repository() {
-        let ws = Path::new("/home/runner/work/repo");
+        let ws = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (ws, evals) = (ws.path(), ws.path().join("evals"));
         assert_eq!(
-            repository_path(
-                "suites/a.toml",
-                Path::new("/home/runner/work/repo/evals"),
-                ws
-            ),
+            repository_path("suites/a.toml", &evals, ws),
             "evals/suites/a.toml"
         );
         assert_eq!(
-            repository_path(
-                "../shared/b.toml",
-                Path::new("/home/runner/work/repo/evals"),
-                ws
-            ),
+            repository_path("../shared/b.toml", &evals, ws),
             "shared/b.toml"
         );
-        assert_eq!(
-            repository_path("/elsewhere/c.toml", Path::new("/home/runner/work/repo"), ws),
-            "/elsewhere/c.toml"
-        );
+        let outside = elsewhere.path().join("c.toml");
+        let outside = outside.to_str().unwrap();
+        assert_eq!(repository_path(outside, ws, ws), outside);
     }
 
     #[test]
