@@ -23,34 +23,17 @@ use evalgate::stats::{
     chi_square_homogeneity, chi_square_sf, population_stability_index, regularized_gamma_p,
     regularized_gamma_q,
 };
+#[path = "support/oracle_json.rs"]
+mod oracle_json;
+
 use serde_json::Value;
-use std::path::PathBuf;
 
 fn cases(kind: &str) -> Vec<Value> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "oracles",
-        "chi_square_cases.jsonl",
-    ]
-    .iter()
-    .collect();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let picked: Vec<Value> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .filter(|c| c["kind"] == kind)
-        .collect();
-    assert!(!picked.is_empty(), "no {kind} cases in {}", path.display());
-    picked
+    oracle_json::oracle_cases("chi_square_cases.jsonl", kind)
 }
 
 fn f(case: &Value, key: &str) -> f64 {
-    case[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key}: not a number in {case}"))
+    oracle_json::float(case, key)
 }
 
 fn counts(value: &Value) -> Vec<u64> {

@@ -20,34 +20,17 @@ use evalgate::stats::{
     Rng, bootstrap_interval, mcnemar_exact, normal_quantile, paired_bootstrap_delta, percentile,
     wilson,
 };
+#[path = "support/oracle_json.rs"]
+mod oracle_json;
+
 use serde_json::Value;
-use std::path::PathBuf;
 
 fn cases(kind: &str) -> Vec<Value> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "oracles",
-        "stats_cases.jsonl",
-    ]
-    .iter()
-    .collect();
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let all: Vec<Value> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    let picked: Vec<Value> = all.into_iter().filter(|c| c["kind"] == kind).collect();
-    assert!(!picked.is_empty(), "no {kind} cases in {}", path.display());
-    picked
+    oracle_json::oracle_cases("stats_cases.jsonl", kind)
 }
 
 fn f(case: &Value, key: &str) -> f64 {
-    case[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("{key}: not a number in {case}"))
+    oracle_json::float(case, key)
 }
 
 fn u(case: &Value, key: &str) -> u64 {

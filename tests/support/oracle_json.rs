@@ -20,6 +20,31 @@ pub fn fixture(folder: &str, name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
+/// The cases of `kind` in `tests/oracles/<file>`, JSON lines read by serde_json (whose
+/// `float_roundtrip` feature, on in this crate, reads Python's reprs back into the same f64).
+pub fn oracle_cases(file: &str, kind: &str) -> Vec<Value> {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "oracles", file]
+        .iter()
+        .collect();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let picked: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|c| c["kind"] == kind)
+        .collect();
+    assert!(!picked.is_empty(), "no {kind} cases in {}", path.display());
+    picked
+}
+
+/// A number field of an oracle case.
+pub fn float(case: &Value, key: &str) -> f64 {
+    case[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key}: not a number in {case}"))
+}
+
 /// The non-blank lines of a fixture, each parsed by [`parse_line`].
 pub fn lines(folder: &str, name: &str) -> Vec<Value> {
     fixture(folder, name)
@@ -31,9 +56,9 @@ pub fn lines(folder: &str, name: &str) -> Vec<Value> {
 
 /// Parses one JSON line with every number outside strings turned into a string first.
 ///
-/// serde_json's default float parsing is best-effort (its `float_roundtrip` feature is off in
-/// this crate), so a repr printed by Python might land one ulp away. Rust's `f64::from_str` is
-/// correctly rounded, so numbers are quoted here and parsed by [`num`].
+/// Written when serde_json's float parsing was best-effort in this crate; it now has
+/// `float_roundtrip` on, but the sklearn and sacreBLEU readers keep reading numbers through
+/// Rust's correctly rounded `f64::from_str` ([`num`]), which does not depend on a feature.
 pub fn parse_line(line: &str) -> Value {
     let mut out = String::with_capacity(line.len() + line.len() / 4);
     let (mut in_string, mut escaped, mut in_number) = (false, false, false);
