@@ -10,11 +10,14 @@
 //! translations, which only the bootstrap of chrF, BLEU and TER sees; `retired` is only in the
 //! base run and `fresh` only in the head run.
 
+#[path = "support/normalise.rs"]
+mod normalise;
+use normalise::normalised;
+
 use evalgate::compare::{Comparison, Direction, SuiteComparison, Verdict};
-use evalgate::results::{GitInfo, RunResults, SuiteResults};
+use evalgate::results::{RunResults, SuiteResults};
 use evalgate::stats;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -63,39 +66,6 @@ fn run(path: &str, out: &Path) -> RunResults {
             String::from_utf8_lossy(&output.stderr)
         )
     })
-}
-
-/// The results with every value that differs from run to run (or machine to machine) fixed.
-fn normalised(mut results: RunResults) -> RunResults {
-    results.evalgate_version = "0.0.0".into();
-    results.started_at = "2026-01-02T03:04:05.678Z".into();
-    results.duration_ms = 1234.5;
-    results.git = Some(GitInfo {
-        commit: "0123456789abcdef0123456789abcdef01234567".into(),
-        branch: Some("main".into()),
-        dirty: false,
-    });
-    results.cassette_mode = Some("auto".into());
-    let fix = |metrics: &mut BTreeMap<String, f64>| {
-        for (name, value) in metrics.iter_mut() {
-            if name.starts_with("latency_") {
-                *value = 250.0;
-            }
-        }
-    };
-    for suite in &mut results.suites {
-        fix(&mut suite.metrics);
-        suite.slices.iter_mut().for_each(|s| fix(&mut s.metrics));
-        suite
-            .intervals
-            .retain(|name, _| !name.starts_with("latency_"));
-        for case in &mut suite.cases {
-            if case.latency_ms.is_some() {
-                case.latency_ms = Some(250.0);
-            }
-        }
-    }
-    results
 }
 
 /// `evalgate compare` with `args`, in `dir`.

@@ -6,9 +6,13 @@
 //! schema with xmllint and read by junitparser (both `#[ignore]`d: .ci/run installs the tools
 //! and runs them). Markdown is parsed by a CommonMark parser with GitHub's tables.
 
+#[path = "support/normalise.rs"]
+mod normalise;
+use normalise::normalised;
+
 use evalgate::report::style::Style;
 use evalgate::report::{html, junit, markdown};
-use evalgate::results::{GitInfo, RunResults};
+use evalgate::results::RunResults;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,42 +38,6 @@ fn run(paths: &[&str]) -> RunResults {
         )
     });
     serde_json::from_str(&text).unwrap()
-}
-
-/// The results with every value that differs from run to run (or machine to machine) fixed:
-/// time, duration, latencies, git, the cassette mode (`CI` changes it), evalgate's version.
-fn normalised(mut results: RunResults) -> RunResults {
-    results.evalgate_version = "0.0.0".into();
-    results.started_at = "2026-01-02T03:04:05.678Z".into();
-    results.duration_ms = 1234.5;
-    results.git = Some(GitInfo {
-        commit: "0123456789abcdef0123456789abcdef01234567".into(),
-        branch: Some("main".into()),
-        dirty: false,
-    });
-    results.cassette_mode = Some("auto".into());
-    let fix = |metrics: &mut BTreeMap<String, f64>| {
-        for (name, value) in metrics.iter_mut() {
-            if name.starts_with("latency_") {
-                *value = 250.0;
-            }
-        }
-    };
-    for suite in &mut results.suites {
-        fix(&mut suite.metrics);
-        suite.slices.iter_mut().for_each(|s| fix(&mut s.metrics));
-        for floor in &mut suite.floors {
-            if floor.metric.starts_with("latency_") {
-                floor.value = Some(250.0);
-            }
-        }
-        for case in &mut suite.cases {
-            if case.latency_ms.is_some() {
-                case.latency_ms = Some(250.0);
-            }
-        }
-    }
-    results
 }
 
 /// One run of the fixtures for every test here: classify suites whose wrong answers gate and
